@@ -1,0 +1,167 @@
+"""TFLite (LiteRT) export that never writes an unchecked file.
+
+`to_tflite` freezes the model's serving function (`model.serving_signature()`), converts it
+with builtin ops only (no Flex/SELECT_TF_OPS: they do not run in current LiteRT), runs the
+result in the LiteRT interpreter on real inputs, compares it with Keras, and only then moves
+the file into place. fp32 files must match Keras to `atol` (default 1e-4, max abs diff) with
+the same top-1; quantized files are kept with their measured difference reported, and the
+task-level change is measured by `evaluate_tflite` on a test split.
+
+Why freeze first: converting a concrete function together with its Keras model keeps the
+weights as TFLite resource variables that the interpreter never initialises (outputs NaN);
+`convert_variables_to_constants_v2` turns them into constants first.
+"""
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+
+from export.runtime import Runtime
+from zoo.weights import atomic_path
+
+QUANTIZATIONS = (None, "float16", "dynamic", "int8")
+
+
+class ExportParityError(RuntimeError):
+    """The exported file does not reproduce the Keras model; it was not kept."""
+
+
+@dataclasses.dataclass
+class ExportReport:
+    path: str
+    quantize: str | None
+    size_bytes: int
+    max_abs_diff: float
+    top1_agreement: float
+    checked_examples: int
+    ops: list
+
+    def summary(self):
+        return (
+            f"{self.path}: {self.size_bytes / 1024:.1f} KiB, quantize={self.quantize or 'fp32'}, "
+            f"max |LiteRT - Keras| = {self.max_abs_diff:.2e}, top-1 agreement {100 * self.top1_agreement:.2f}% "
+            f"on {self.checked_examples} real inputs"
+        )
+
+
+def frozen_serving_function(model, batch_size=None):
+    """The model's serving function as a tf.function with named inputs/outputs and constant weights."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    inputs, fn = model.serving_signature()
+    names = sorted(inputs)
+    signature = [tf.TensorSpec((batch_size, *inputs[n][1:]), tf.float32, name=n) for n in names]
+
+    def serve(*args):
+        return fn(**dict(zip(names, args)))
+
+    concrete = tf.function(serve, input_signature=signature, autograph=False).get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete)
+    output_names = sorted(concrete.structured_outputs)  # tf.nest flattens dicts in sorted key order
+
+    def named(*args):
+        return dict(zip(output_names, frozen(*args)))
+
+    return tf.function(named, input_signature=signature, autograph=False)
+
+
+def _as_feed(model, data):
+    """Real inputs as a dict name -> float32 array (a bare array feeds the single input)."""
+    names = sorted(model.serving_signature()[0])
+    if isinstance(data, dict):
+        return {n: np.asarray(data[n], np.float32) for n in names}
+    if len(names) != 1:
+        raise ValueError(f"model has inputs {names}: give the check inputs as a dict")
+    return {names[0]: np.asarray(data, np.float32)}
+
+
+def convert(model, quantize=None, representative=None):
+    """Convert `model` to TFLite bytes with builtin ops only (no file, no check)."""
+    import tensorflow as tf
+
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"quantize must be one of {QUANTIZATIONS}; got {quantize!r}")
+    function = frozen_serving_function(model)
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], tf.Module())
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize is not None:
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if quantize == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if quantize == "int8":
+        if representative is None:
+            raise ValueError("int8 quantization needs representative inputs (real examples from the training data)")
+        feed = _as_feed(model, representative)
+        names = sorted(feed)
+        count = len(feed[names[0]])
+
+        def examples():
+            for i in range(count):
+                yield [feed[n][i : i + 1] for n in names]
+
+        converter.representative_dataset = examples
+        # Ops without int8 kernels (the sampler's coordinate arithmetic) stay in float.
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    try:
+        return converter.convert()
+    except Exception as e:
+        raise RuntimeError(f"TFLite conversion with builtin ops only failed for {model.name!r}: {e}") from e
+
+
+def to_tflite(model, path, quantize=None, representative=None, check_inputs=None, atol=1e-4, num_threads=None):
+    """Export `model` to `path` as a parity-checked `.tflite` file; returns an `ExportReport`.
+
+    Args:
+        quantize: None (fp32), "float16", "dynamic" (dynamic-range int8 weights) or "int8"
+            (full integer, calibrated on `representative`; float in, float out).
+        representative: real inputs for int8 calibration (array, or dict by input name).
+        check_inputs: real inputs the exported file is run on and compared with Keras;
+            defaults to `representative`. Required: nothing is written unchecked.
+        atol: fp32 tolerance on max |LiteRT − Keras|.
+    """
+    check_inputs = representative if check_inputs is None else check_inputs
+    if check_inputs is None:
+        raise ValueError("to_tflite needs real check_inputs to compare the exported file with Keras")
+    feed = _as_feed(model, check_inputs)
+    flatbuffer = convert(model, quantize, representative)
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(flatbuffer)
+        runtime = Runtime(tmp, num_threads=num_threads)
+        if "FlexDelegate" in str(runtime.ops()):
+            raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
+        report = compare(model, runtime, feed)
+        report.path, report.quantize, report.size_bytes = str(path), quantize, len(flatbuffer)
+        if quantize is None and (report.max_abs_diff > atol or report.top1_agreement < 1.0):
+            raise ExportParityError(
+                f"LiteRT output differs from Keras: max abs diff {report.max_abs_diff:.3e} (allowed {atol:.0e}), "
+                f"top-1 agreement {100 * report.top1_agreement:.2f}% (required 100%). {path} was not written."
+            )
+    return report
+
+
+def compare(model, runtime, feed, batch_size=64):
+    """Run Keras and LiteRT on the same inputs; max abs diff over every output, top-1 agreement of the first."""
+    count = len(next(iter(feed.values())))
+    max_diff, agree = 0.0, 0
+    for start in range(0, count, batch_size):
+        batch = {n: v[start : start + batch_size] for n, v in feed.items()}
+        lite = runtime(**batch)
+        keras_out = {k: np.asarray(v) for k, v in model.serving_signature()[1](**batch).items()}
+        for name, value in keras_out.items():
+            max_diff = max(max_diff, float(np.max(np.abs(lite[name] - value))))
+        first = sorted(keras_out)[0]
+        agree += int(np.sum(np.argmax(lite[first], -1) == np.argmax(keras_out[first], -1)))
+    return ExportReport("", None, 0, max_diff, agree / count, count, runtime.ops())
+
+
+def evaluate_tflite(path, images, labels, batch_size=256, output="probabilities"):
+    """Top-1 accuracy of a `.tflite` classifier on (images, labels)."""
+    runtime = Runtime(path)
+    correct = 0
+    for start in range(0, len(images), batch_size):
+        probs = runtime(images=images[start : start + batch_size])[output]
+        correct += int(np.sum(np.argmax(probs, -1) == labels[start : start + batch_size]))
+    return correct / len(images)

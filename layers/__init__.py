@@ -1,0 +1,9 @@
+"""Reusable Keras 3 attention layers, one module per mechanism, written in `keras.ops` only.
+
+`layers` imports nothing else of the project.
+"""
+
+from layers.sampler import bilinear_sample, normalized_to_pixel
+from layers.spatial_transformer import SpatialTransformer, sample_grid, transform_grid
+
+__all__ = ["SpatialTransformer", "bilinear_sample", "normalized_to_pixel", "sample_grid", "transform_grid"]

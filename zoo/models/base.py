@@ -1,0 +1,62 @@
+"""What every zoo image model shares: input checking, class names, the export signature."""
+
+import keras
+from keras import ops
+
+
+class ImageClassifier(keras.Model):
+    """Base of the zoo's image classifiers.
+
+    Takes float NHWC images in [0, 1] of a fixed `image_shape` and returns class
+    probabilities (B, num_classes). Integer images and wrong shapes are refused with an
+    error that says what was expected, instead of being silently cast.
+    """
+
+    def __init__(self, image_shape, num_classes=10, class_names=None, **kwargs):
+        super().__init__(**kwargs)
+        image_shape = tuple(int(d) for d in image_shape)
+        if len(image_shape) != 3 or min(image_shape) < 1:
+            raise ValueError(f"image_shape must be (height, width, channels); got {image_shape}")
+        if int(num_classes) < 2:
+            raise ValueError(f"num_classes must be at least 2; got {num_classes}")
+        class_names = [str(c) for c in class_names] if class_names else [str(i) for i in range(num_classes)]
+        if len(class_names) != num_classes:
+            raise ValueError(f"class_names has {len(class_names)} names for num_classes={num_classes}")
+        self.image_shape = image_shape
+        self.num_classes = int(num_classes)
+        self.class_names = class_names
+
+    def build_for_inputs(self):
+        """Create every variable by running the model once on a zero image."""
+        self(ops.zeros((1, *self.image_shape)))
+
+    def check_images(self, images):
+        """Refuse non-float or wrongly shaped images; return them as float32."""
+        dtype = keras.backend.standardize_dtype(images.dtype)
+        expected = f"(batch, {', '.join(map(str, self.image_shape))})"
+        if "float" not in dtype:
+            raise ValueError(
+                f"model {self.name!r} expects float32 images with values in [0, 1]; got dtype {dtype}. "
+                "Convert with images.astype('float32') / 255."
+            )
+        shape = tuple(images.shape)
+        if len(shape) != 4 or shape[1:] != self.image_shape:
+            hint = ""
+            if shape == self.image_shape:
+                hint = " For one image, add a batch axis: images[None]."
+            elif len(shape) == 3 and shape[1:] == self.image_shape[:2] and self.image_shape[2] == 1:
+                hint = " Add the channel axis: images[..., None]."
+            raise ValueError(f"model {self.name!r} expects images of shape {expected}; got shape {shape}.{hint}")
+        return ops.cast(images, "float32")
+
+    def serving_signature(self):
+        """Inputs (name -> shape with batch None) and the inference function used by export."""
+        return {"images": (None, *self.image_shape)}, lambda images: {"probabilities": self(images, training=False)}
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "image_shape": self.image_shape,
+            "num_classes": self.num_classes,
+            "class_names": self.class_names,
+        }

@@ -1,0 +1,72 @@
+"""Plain CNN baseline: two conv layers with max pooling, one hidden dense layer.
+
+The comparison model of the RAM and STN papers ("Convolutional, 2 layers"). Its cost grows
+with the image area, which is what the attention models avoid.
+"""
+
+import keras
+from keras import layers
+
+from zoo.models.base import ImageClassifier
+from zoo.registry import register_model
+
+
+def conv_classifier(num_classes, filters=(32, 64), kernel_size=5, units=128, dropout=0.25, name="classifier"):
+    """conv(f1, k) → pool → conv(f2, k) → pool → dense(units) → dropout → softmax."""
+    return keras.Sequential(
+        [
+            layers.Conv2D(filters[0], kernel_size, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Conv2D(filters[1], kernel_size, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(units, activation="relu"),
+            layers.Dropout(dropout),
+            layers.Dense(num_classes, activation="softmax"),
+        ],
+        name=name,
+    )
+
+
+@register_model(
+    "cnn",
+    summary="Plain 2-layer CNN baseline, trained by the same recipes as the attention models",
+    paper="Baseline of Mnih et al. 2014 and Jaderberg et al. 2015",
+    default_weights="rts_fashion_mnist",
+)
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class ConvNet(ImageClassifier):
+    """p(y | x) = softmax(W · ReLU(dense(pool(conv(pool(conv(x)))))))."""
+
+    def __init__(
+        self,
+        image_shape=(42, 42, 1),
+        num_classes=10,
+        filters=(32, 64),
+        kernel_size=5,
+        units=128,
+        dropout=0.25,
+        class_names=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, num_classes, class_names, **kwargs)
+        self.filters = tuple(int(f) for f in filters)
+        if len(self.filters) != 2:
+            raise ValueError(f"filters must give the two conv layers' widths; got {filters}")
+        self.kernel_size = int(kernel_size)
+        self.units = int(units)
+        self.dropout = float(dropout)
+        self.classifier = conv_classifier(num_classes, self.filters, self.kernel_size, self.units, self.dropout)
+
+    def call(self, images, training=None, return_attention=False):
+        probabilities = self.classifier(self.check_images(images), training=training)
+        return (probabilities, {}) if return_attention else probabilities
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "filters": self.filters,
+            "kernel_size": self.kernel_size,
+            "units": self.units,
+            "dropout": self.dropout,
+        }
