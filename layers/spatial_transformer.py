@@ -63,13 +63,14 @@ def sample_grid(images, grid):
 
 
 def default_localisation():
-    """The localisation net used when none is given: a small CNN on the 2× downsampled image."""
+    """The localisation net used when none is given: a small CNN at 1/8 resolution (any input ≥ 8×8)."""
     return keras.Sequential(
         [
             layers.MaxPooling2D(2),
-            layers.Conv2D(20, 5, activation="relu"),
+            layers.Conv2D(20, 5, padding="same", activation="relu"),
             layers.MaxPooling2D(2),
-            layers.Conv2D(20, 5, activation="relu"),
+            layers.Conv2D(20, 5, padding="same", activation="relu"),
+            layers.MaxPooling2D(2),
             layers.Flatten(),
             layers.Dense(50, activation="relu"),
         ],

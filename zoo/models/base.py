@@ -49,6 +49,12 @@ class ImageClassifier(keras.Model):
             raise ValueError(f"model {self.name!r} expects images of shape {expected}; got shape {shape}.{hint}")
         return ops.cast(images, "float32")
 
+    def picture(self, images, labels, path):
+        """Write a PNG of the model's attention on `images` (plain predictions for models without one)."""
+        from zoo.pictures import predictions_picture
+
+        return predictions_picture(self, images, labels, path)
+
     def serving_signature(self):
         """Inputs (name -> shape with batch None) and the inference function used by export."""
         return {"images": (None, *self.image_shape)}, lambda images: {"probabilities": self(images, training=False)}

@@ -54,6 +54,12 @@ class STNClassifier(ImageClassifier):
             return probabilities, {"transformed": transformed, "grid": grid}
         return probabilities
 
+    def picture(self, images, labels, path):
+        """Inputs with the sampling region outlined, beside the transformer's outputs (PNG)."""
+        from zoo.pictures import transformer_picture
+
+        return transformer_picture(self, images, labels, path)
+
     def get_config(self):
         return {
             **super().get_config(),

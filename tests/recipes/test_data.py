@@ -1,0 +1,303 @@
+"""Tests of recipes.data: bases, sources, seeded variants, tf.data pipeline and previews."""
+
+import gzip
+import hashlib
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from recipes import data
+from recipes.data import sources, variants
+
+VARIANTS = sorted(variants.VARIANTS)
+# Per image, ink of the variant / ink of its item: exact for translation, more with clutter,
+# about 1 for rotation, the scale² range 0.49-1.44 for RTS, looser for projective and elastic.
+INK_RATIO = {
+    "translated60": (1, 1),
+    "cluttered60": (1, 10),
+    "cluttered100": (1, 20),
+    "r": (0.95, 1.05),
+    "rts": (0.45, 1.5),
+    "p": (0.2, 2.5),
+    "e": (0.5, 2),
+}
+FASHION_LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+
+
+@pytest.fixture(scope="module")
+def mnist5k_test():
+    return data.load_arrays("mnist5k", split="test")
+
+
+def write_idx(path, array, magic=None, compress=False):
+    """Write a uint8 array as an IDX file (`magic` overrides the 4-byte magic number)."""
+    header = magic if magic is not None else bytes([0, 0, 8, array.ndim])
+    payload = header + struct.pack(f">{array.ndim}I", *array.shape) + array.astype(np.uint8).tobytes()
+    with (gzip.open if compress else open)(path, "wb") as f:
+        f.write(payload)
+
+
+def write_idx_dir(directory, split_arrays, compress=True):
+    """Write {"train": (images, labels), "test": ...} as the four Fashion-MNIST IDX files."""
+    suffix = ".gz" if compress else ""
+    for split, (images, labels) in split_arrays.items():
+        image_name, label_name = sources.IDX_FILES[split]
+        write_idx(directory / (image_name + suffix), images[..., 0], compress=compress)
+        write_idx(directory / (label_name + suffix), labels, compress=compress)
+
+
+def tiny_split(seed, n):
+    rng = np.random.default_rng(seed)
+    return rng.integers(0, 256, (n, 28, 28, 1), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64)
+
+
+# --- registry and errors -------------------------------------------------------------------------
+
+
+def test_names_and_info():
+    names = data.list_datasets()
+    assert names == sorted(names) and len(names) == 3 + 3 * len(VARIANTS)
+    assert {"mnist", "fashion_mnist", "mnist5k", "cluttered100_fashion_mnist", "rts_mnist5k"} <= set(names)
+    card = data.info("cluttered60_fashion_mnist")
+    assert card["image_shape"] == (60, 60, 1) and card["num_classes"] == 10
+    assert card["labels"] == FASHION_LABELS and card["splits"] == {"train": 60000, "test": 10000}
+    assert (card["base"], card["variant"]) == ("fashion_mnist", "cluttered60")
+    assert "4 8×8-px fragments" in card["description"] and card["license"] and card["source_hint"]
+    assert data.info("mnist5k")["splits"] == {"train": 4000, "test": 1000}
+    assert data.info("mnist")["labels"] == [str(d) for d in range(10)]
+    assert data.info("mnist")["variant"] is None
+    for variant in VARIANTS:
+        assert data.info(f"{variant}_mnist")["description"].strip()
+
+
+def test_unknown_name_suggests_close_matches():
+    with pytest.raises(ValueError, match=r"'cluttered60_mnist5k'.*list_datasets\(\)"):
+        data.load_arrays("cluttered60_mnist5")
+    with pytest.raises(ValueError, match="list_datasets"):
+        data.info("imagenet")
+
+
+def test_bad_split_and_source():
+    with pytest.raises(ValueError, match="expected one of train, test; got 'tset'"):
+        data.load_arrays("mnist5k", split="tset")
+    with pytest.raises(ValueError, match="must be one of auto, tfds, idx; got 'csv'"):
+        data.load_arrays("fashion_mnist", source="csv")
+    with pytest.raises(ValueError, match="seed"):
+        data.load_arrays("r_mnist5k", seed=-1)
+
+
+# --- bases -------------------------------------------------------------------------------------
+
+
+def test_mnist5k_split(mnist5k_test):
+    train_images, train_labels = data.load_arrays("mnist5k", split="train")
+    test_images, test_labels = mnist5k_test
+    assert train_images.shape == (4000, 28, 28, 1) and test_images.shape == (1000, 28, 28, 1)
+    assert train_images.dtype == np.uint8 and train_labels.dtype == np.int64
+    assert np.bincount(train_labels).tolist() == [400] * 10 and np.bincount(test_labels).tolist() == [100] * 10
+    assert 0 < test_images.mean() < 255 and test_images.max() == 255
+    assert not train_images.flags.writeable
+    np.testing.assert_array_equal(sources.canonical_order(test_images, test_labels), np.arange(1000))
+
+
+def test_read_idx_plain_and_gzip(tmp_path):
+    array = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    for compress in (False, True):
+        path = tmp_path / f"a{compress}"
+        write_idx(path, array, compress=compress)
+        np.testing.assert_array_equal(sources.read_idx(path), array)
+
+
+def test_read_idx_rejects_bad_files(tmp_path):
+    write_idx(tmp_path / "magic", np.zeros((2, 28, 28)), magic=b"\x12\x34\x56\x78")
+    with pytest.raises(ValueError, match="magic number 0x12345678"):
+        sources.read_idx(tmp_path / "magic")
+    (tmp_path / "short").write_bytes(b"\x00\x00\x08\x03" + struct.pack(">3I", 5, 28, 28) + bytes(100))
+    with pytest.raises(ValueError, match=r"shape \(5, 28, 28\) \(3920 data bytes\) but the file has 100"):
+        sources.read_idx(tmp_path / "short")
+    (tmp_path / "broken.gz").write_bytes(gzip.compress(bytes(50))[:20])
+    with pytest.raises(ValueError, match="corrupt gzip"):
+        sources.read_idx(tmp_path / "broken.gz")
+
+
+def test_idx_directory_loads_in_canonical_order(tmp_path):
+    splits = {"train": tiny_split(1, 30), "test": tiny_split(2, 10)}
+    write_idx_dir(tmp_path, splits, compress=False)
+    images, labels = data.load_arrays("fashion_mnist", split="train", source="idx", data_dir=tmp_path)
+    order = sources.canonical_order(*splits["train"])
+    np.testing.assert_array_equal(images, splits["train"][0][order])
+    np.testing.assert_array_equal(labels, splits["train"][1][order])
+    assert data.load_arrays("translated60_fashion_mnist", "test", data_dir=tmp_path)[0].shape == (10, 60, 60, 1)
+
+
+def test_fashion_mnist_missing_everywhere_names_every_place(tmp_path, monkeypatch):
+    def offline(*args, **kwargs):
+        raise RuntimeError("no network")
+
+    (tmp_path / "env").mkdir()
+    monkeypatch.setenv(sources.FASHION_MNIST_ENV, str(tmp_path / "env"))
+    monkeypatch.setattr(sources, "DEBIAN_FASHION_MNIST_DIR", str(tmp_path / "debian"))
+    monkeypatch.setattr(sources, "read_tfds", offline)
+    with pytest.raises(data.DataNotFoundError) as error:
+        data.load_arrays("fashion_mnist", data_dir=tmp_path)
+    message = str(error.value)
+    for place in (str(tmp_path), str(tmp_path / "env"), str(tmp_path / "debian"), "TFDS download: RuntimeError: no network"):
+        assert place in message
+    assert "apt-get install dataset-fashion-mnist" in message and "tfds.load('fashion_mnist')" in message
+
+
+def test_mnist_without_tfds_points_to_mnist5k(monkeypatch):
+    def offline(*args, **kwargs):
+        raise RuntimeError("no network")
+
+    monkeypatch.setattr(sources, "read_tfds", offline)
+    with pytest.raises(data.DataNotFoundError, match="(?s)no network.*'mnist5k'"):
+        data.load_arrays("mnist", data_dir="/nonexistent/for-this-test")
+
+
+def test_tfds_source_with_mock_data_matches_idx(tmp_path):
+    tfds = pytest.importorskip("tensorflow_datasets")
+    with tfds.testing.mock_data(num_examples=12):
+        images, labels = data.load_arrays("fashion_mnist", split="train", source="tfds", data_dir=tmp_path / "tfds")
+        test_images, test_labels = data.load_arrays("fashion_mnist", split="test", source="tfds", data_dir=tmp_path / "tfds")
+        digits = data.load_arrays("mnist", split="test", source="tfds", data_dir=tmp_path / "tfds")
+    assert images.shape == (12, 28, 28, 1) and images.dtype == np.uint8 and labels.dtype == np.int64
+    assert digits[0].shape == (12, 28, 28, 1)
+    np.testing.assert_array_equal(sources.canonical_order(images, labels), np.arange(12))
+    # The same examples, shuffled and written as IDX files, come back identical.
+    shuffle = np.random.default_rng(0).permutation(12)
+    (tmp_path / "idx").mkdir()
+    write_idx_dir(tmp_path / "idx", {"train": (images[shuffle], labels[shuffle]), "test": (test_images, test_labels)})
+    idx_images, idx_labels = data.load_arrays("fashion_mnist", split="train", source="idx", data_dir=tmp_path / "idx")
+    np.testing.assert_array_equal(idx_images, images)
+    np.testing.assert_array_equal(idx_labels, labels)
+
+
+@pytest.mark.skipif(not os.path.isdir(sources.DEBIAN_FASHION_MNIST_DIR), reason="dataset-fashion-mnist not installed")
+def test_debian_fashion_mnist_counts():
+    for split, count in (("train", 60000), ("test", 10000)):
+        images, labels = data.load_arrays("fashion_mnist", split, source="idx", data_dir=sources.DEBIAN_FASHION_MNIST_DIR)
+        assert images.shape == (count, 28, 28, 1)
+        assert np.bincount(labels).tolist() == [count // 10] * 10
+
+
+# --- variants ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_variant_shape_determinism_and_seeds(variant, mnist5k_test):
+    images, labels = mnist5k_test
+    made = variants.generate(variant, images, seed=0, split_index=1)
+    size = variants.VARIANTS[variant].size
+    assert made.shape == (1000, size, size, 1) and made.dtype == np.uint8
+    assert data.info(f"{variant}_mnist5k")["image_shape"] == made.shape[1:]
+    np.testing.assert_array_equal(made, variants.generate(variant, images, seed=0, split_index=1))
+    assert not np.array_equal(made, variants.generate(variant, images, seed=1, split_index=1))
+    assert not np.array_equal(made, variants.generate(variant, images, seed=0, split_index=0))
+    # A prefix is the prefix of the whole (chunks have their own generators).
+    np.testing.assert_array_equal(variants.generate(variant, images, seed=0, split_index=1, count=1234), made[:1000])
+    np.testing.assert_array_equal(variants.generate(variant, images, seed=0, split_index=1, count=7), made[:7])
+    # Every output holds its item: its ink over the item's ink stays in the range the transform allows.
+    ratio = made.sum(axis=(1, 2, 3), dtype=np.int64) / images.sum(axis=(1, 2, 3), dtype=np.int64)
+    low, high = INK_RATIO[variant]
+    assert low <= ratio.min() and ratio.max() <= high, (ratio.min(), ratio.max())
+
+
+def test_same_bytes_on_every_machine(mnist5k_test):
+    """Pinned digests: a change means someone's data changed (code, NumPy's generator streams, SciPy)."""
+    images, labels = mnist5k_test
+    assert hashlib.sha256(images.tobytes() + labels.tobytes()).hexdigest()[:16] == "4487f1ad78b2673c"
+    digests = {
+        variant: hashlib.sha256(variants.generate(variant, images, seed=0, split_index=1, count=200).tobytes()).hexdigest()[:16]
+        for variant in VARIANTS
+    }
+    assert digests == {
+        "cluttered100": "c0f2058c9e297c08",
+        "cluttered60": "e26ac5c6c71d3cb4",
+        "e": "79a806d90d100c56",
+        "p": "8362ff6f0a1ecae8",
+        "r": "3127a7bc0620d8f4",
+        "rts": "149771ad31ea30e7",
+        "translated60": "355512341b344fb4",
+    }
+
+
+def test_load_arrays_variant_matches_generator(mnist5k_test):
+    images, labels = data.load_arrays("cluttered60_mnist5k", split="test", seed=3)
+    np.testing.assert_array_equal(images, variants.generate("cluttered60", mnist5k_test[0], seed=3, split_index=1))
+    np.testing.assert_array_equal(labels, mnist5k_test[1])
+    assert not images.flags.writeable
+    train = data.load_arrays("cluttered60_mnist5k", split="train", seed=3)[0]
+    assert train.shape == (4000, 60, 60, 1) and not np.array_equal(train[:1000], images)
+
+
+def test_translated_preserves_the_item_exactly(mnist5k_test):
+    images = mnist5k_test[0]
+    made = variants.generate("translated60", images, seed=0, split_index=1)
+    np.testing.assert_array_equal(made.sum(axis=(1, 2, 3), dtype=np.int64), images.sum(axis=(1, 2, 3), dtype=np.int64))
+    rows, cols = made[..., 0].any(axis=2), made[..., 0].any(axis=1)
+    height = 60 - rows.argmax(axis=1) - rows[:, ::-1].argmax(axis=1)
+    width = 60 - cols.argmax(axis=1) - cols[:, ::-1].argmax(axis=1)
+    assert (height <= 28).all() and (width <= 28).all()
+
+
+def test_clutter_adds_ink_on_top_of_the_item(mnist5k_test):
+    images = mnist5k_test[0]
+    item_ink = images.sum(axis=(1, 2, 3), dtype=np.int64)
+    for variant, extra in (("cluttered60", 1.05), ("cluttered100", 1.1)):
+        ink = variants.generate(variant, images, seed=0, split_index=1).sum(axis=(1, 2, 3), dtype=np.int64)
+        assert (ink >= item_ink).all() and ink.mean() > extra * item_ink.mean()
+
+
+def test_identity_warp_is_exact(mnist5k_test):
+    items = mnist5k_test[0][:50, ..., 0]
+    identity = variants._similarity(np.zeros(50), np.ones(50), 42)
+    warped = variants._warp(items, identity, 42)
+    np.testing.assert_array_equal(warped[:, 7:35, 7:35], items)
+    assert warped.sum(dtype=np.int64) == items.sum(dtype=np.int64)
+
+
+def test_rts_keeps_digits_inside_the_canvas(mnist5k_test):
+    made = variants.generate("rts", mnist5k_test[0], seed=0, split_index=1)[..., 0]
+    border = np.concatenate([made[:, 0], made[:, -1], made[:, :, 0], made[:, :, -1]], axis=1)
+    assert (border.max(axis=1) < 128).mean() > 0.99
+
+
+# --- tf.data pipeline and preview ----------------------------------------------------------------
+
+
+def test_dataset_batches_dtypes_and_limit():
+    ds = data.dataset("translated60_mnist5k", split="test", batch_size=32, limit=100)
+    batches = list(ds)
+    assert [len(b[1]) for b in batches] == [32, 32, 32, 4]
+    images, labels = batches[0]
+    assert images.shape == (32, 60, 60, 1) and images.dtype.name == "float32" and labels.dtype.name == "int32"
+    assert 0.0 <= float(np.min(images)) and float(np.max(images)) <= 1.0
+    expected, expected_labels = data.load_arrays("translated60_mnist5k", split="test")
+    np.testing.assert_array_equal(np.concatenate([b[1] for b in batches]), expected_labels[:100])
+    np.testing.assert_allclose(images.numpy(), expected[:32] / 255.0, rtol=1e-6)
+
+
+def test_dataset_shuffle_is_seeded():
+    def labels(**kwargs):
+        ds = data.dataset("mnist5k", batch_size=1000, limit=1000, **kwargs)
+        return np.concatenate([b[1].numpy() for b in ds])
+
+    in_order = labels(split="train", shuffle=False)
+    first = labels(split="train", seed=1)
+    np.testing.assert_array_equal(first, labels(split="train", seed=1))
+    assert not np.array_equal(first, in_order) and sorted(first) == sorted(in_order)
+    assert not np.array_equal(first, labels(split="train", seed=2))
+    np.testing.assert_array_equal(labels(split="test"), data.load_arrays("mnist5k", "test")[1][:1000])
+    repeated = data.dataset("mnist5k", split="test", batch_size=400, limit=500, repeat=True)
+    repeated_labels = np.concatenate([b[1].numpy() for b in repeated.take(3)])
+    np.testing.assert_array_equal(repeated_labels, np.tile(data.load_arrays("mnist5k", "test")[1][:500], 3)[:1200])
+
+
+def test_preview_writes_a_png(tmp_path):
+    path = tmp_path / "previews" / "rts.png"
+    assert data.preview("rts_mnist5k", path, n=9) == path
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert os.listdir(path.parent) == ["rts.png"]

@@ -1,0 +1,72 @@
+"""The registry and every shipped weights record (the model cards)."""
+
+import json
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import registry
+from zoo import weights as store
+
+RECORDS = registry.all_records()
+
+
+def test_unknown_model_names_close_matches():
+    with pytest.raises(ValueError, match=r"unknown model 'stm'.*Did you mean 'stn'.*Available models"):
+        zoo.load("stm")
+
+
+def test_unknown_and_invalid_overrides_are_refused_by_name():
+    with pytest.raises(ValueError, match=r"unknown option\(s\) for model 'stn': transfrom.*Valid options"):
+        zoo.load("stn", weights=None, transfrom="affine")
+    with pytest.raises(ValueError, match=r"invalid configuration for model 'stn': transform must be one of"):
+        zoo.load("stn", weights=None, transform="tps")
+
+
+def test_unknown_weights_tag_lists_tags():
+    with pytest.raises(ValueError, match=r"no weights tagged 'nope'"):
+        registry.record("stn", "nope")
+
+
+def test_info_lists_options_and_tags():
+    card = zoo.info("stn")
+    assert card["paper"].startswith("Jaderberg")
+    assert "transform" in card["options"]
+    assert set(card["weights"]) == set(registry.records("stn"))
+
+
+def test_there_are_pretrained_records():
+    assert {rec["model"] for rec in RECORDS} >= {"stn", "cnn"}
+
+
+@pytest.mark.parametrize("rec", RECORDS, ids=lambda r: f"{r['model']}:{r['tag']}")
+def test_record_schema_sha256_and_parameter_count(rec):
+    assert set(rec) <= set(registry.RECORD_KEYS), f"unknown keys {set(rec) - set(registry.RECORD_KEYS)}"
+    assert registry.REQUIRED_KEYS <= set(rec), f"missing keys {registry.REQUIRED_KEYS - set(rec)}"
+    assert registry.TAG_PATTERN.match(rec["tag"])
+    assert rec["file"] == registry.weights_file(rec["model"], rec["tag"])
+    entry = registry.entry(rec["model"])
+    assert rec["builder"] == f"{entry.builder.__module__}.{entry.builder.__qualname__}"
+    path = store.SHIPPED_DIR / rec["file"]
+    assert store.sha256(path) == rec["sha256"]
+    model = zoo.load(rec["model"], weights=rec["tag"])
+    assert model.count_params() == rec["parameters"]
+    assert rec["input_spec"]["images"]["shape"] == [None, *model.image_shape]
+    assert "zoo train " + rec["recipe"] in rec["train_command"]
+    if rec.get("metrics"):
+        assert rec["eval_command"] == f"zoo eval {rec['model']} --weights {rec['tag']} --write"
+    if rec.get("baseline"):
+        assert rec["baseline"]["tag"] in registry.records(rec["baseline"]["model"])
+
+
+@pytest.mark.parametrize("rec", RECORDS, ids=lambda r: f"{r['model']}:{r['tag']}")
+def test_every_default_tag_exists(rec):
+    entry = registry.entry(rec["model"])
+    assert entry.default_weights in registry.records(rec["model"])
+
+
+def test_records_are_valid_json_files():
+    for path in store.SHIPPED_DIR.glob("*.json"):
+        rec = json.loads(path.read_text())
+        assert path.name == f"{rec['model']}.{rec['tag']}.json"

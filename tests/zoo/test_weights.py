@@ -1,0 +1,99 @@
+"""The weight store: integrity checks, offline mode, downloads, atomic writes, safe loading."""
+
+import os
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import weights as store
+from zoo.weights import WeightsError
+
+TINY = {"image_shape": (16, 16, 1), "num_classes": 2, "filters": (2, 2), "kernel_size": 3, "units": 4}
+
+
+@pytest.fixture
+def saved(tmp_path):
+    model = zoo.load("cnn", weights=None, **TINY)
+    path = tmp_path / "tiny.weights.h5"
+    digest = store.save(model, path)
+    return model, path, digest
+
+
+def test_save_is_atomic_and_leaves_no_temporary_files(saved, tmp_path):
+    _, path, digest = saved
+    assert store.sha256(path) == digest
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.weights.h5"]
+
+
+def test_failed_write_keeps_the_old_file(saved, tmp_path):
+    _, path, digest = saved
+    with pytest.raises(RuntimeError):
+        with store.atomic_path(path) as tmp:
+            tmp.write_bytes(b"half")
+            raise RuntimeError("crash mid-write")
+    assert store.sha256(path) == digest
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.weights.h5"]
+
+
+def test_load_by_path_gives_identical_outputs(saved):
+    model, path, _ = saved
+    loaded = zoo.load("cnn", weights=str(path), **{k: v for k, v in TINY.items()})
+    x = np.random.default_rng(0).random((2, 16, 16, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+
+
+def test_corrupt_file_is_refused(saved):
+    _, path, _ = saved
+    path.write_bytes(path.read_bytes()[:300])
+    with pytest.raises(WeightsError, match="not a readable Keras weights file"):
+        zoo.load("cnn", weights=str(path), **TINY)
+
+
+def test_mismatched_file_is_refused_before_anything_is_assigned(saved):
+    _, path, _ = saved
+    other = zoo.load("cnn", weights=None, **{**TINY, "units": 5})
+    before = [np.array(v) for v in other.weights]
+    with pytest.raises(WeightsError, match=r"does not fit model .*shapes the model needs but the file lacks"):
+        store.load_into(other, path)
+    for b, v in zip(before, other.weights):
+        np.testing.assert_array_equal(b, np.asarray(v))
+
+
+def test_tampered_sha256_is_refused(saved, zoo_home):
+    _, path, digest = saved
+    zoo_home.mkdir(parents=True)
+    cached = zoo_home / "tiny.weights.h5"
+    cached.write_bytes(path.read_bytes())
+    assert store.fetch("tiny.weights.h5", digest) == cached
+    with pytest.raises(WeightsError, match=f"expected sha256 {'0' * 64}, got {digest}"):
+        store.fetch("tiny.weights.h5", "0" * 64)
+
+
+def test_offline_mode_never_downloads(zoo_home, monkeypatch):
+    monkeypatch.setenv("ATTENTION_ZOO_OFFLINE", "1")
+    with pytest.raises(WeightsError, match="offline mode is on"):
+        store.fetch("absent.weights.h5", "0" * 64, url="http://127.0.0.1:9/absent.weights.h5")
+
+
+def test_download_from_url_is_verified_and_cached(saved, zoo_home):
+    _, path, digest = saved
+    url = path.resolve().as_uri()  # a file:// URL goes through keras.utils.get_file like http
+    got = store.fetch("tiny.weights.h5", digest, url=url)
+    assert got == zoo_home / "tiny.weights.h5" and store.sha256(got) == digest
+    os.remove(got)
+    with pytest.raises(WeightsError, match="failed its integrity check"):
+        store.fetch("tiny.weights.h5", "f" * 64, url=url)
+    assert not (zoo_home / "tiny.weights.h5").exists(), "a download that fails verification must not land"
+
+
+def test_load_from_url_with_sha256_fragment(saved, zoo_home):
+    model, path, digest = saved
+    loaded = zoo.load("cnn", weights=f"{path.resolve().as_uri()}#sha256={digest}", **TINY)
+    x = np.ones((1, 16, 16, 1), "float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+
+
+def test_missing_file_without_url(zoo_home):
+    with pytest.raises(WeightsError, match="not found; looked in"):
+        store.fetch("nothing.weights.h5", "0" * 64)

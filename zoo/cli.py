@@ -1,0 +1,319 @@
+"""The `zoo` command: list, info, data, train, eval, export, predict, demo.
+
+Heavy imports (TensorFlow, Keras) happen inside the commands that need them, so that
+`zoo predict FILE.tflite INPUT` runs with only NumPy and ai-edge-litert.
+"""
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+QUANT_CHOICES = ("fp32", "float16", "dynamic", "int8")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
+
+
+def _table(rows, headers):
+    widths = [max(len(str(x)) for x in col) for col in zip(headers, *rows)]
+    line = lambda r: "  ".join(str(x).ljust(w) for x, w in zip(r, widths))  # noqa: E731
+    return "\n".join([line(headers), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def _metric(rec):
+    m = (rec or {}).get("metrics")
+    return f"{m['error']:.2f}% error" if m else "not evaluated"
+
+
+def cmd_list(args):
+    import zoo
+    from zoo import registry
+
+    rows = []
+    for name in zoo.list_models():
+        entry = registry.entry(name)
+        tags = sorted(registry.records(name))
+        shown = [f"{t}*" if t == entry.default_weights else t for t in tags]
+        rows.append([name, entry.summary, ", ".join(shown) or "(no pretrained weights)"])
+    print(_table(rows, ["model", "summary", "weights tags (* = default)"]))
+
+
+def cmd_info(args):
+    import zoo
+    from zoo import registry
+
+    card = zoo.info(args.name)
+    print(f"{card['name']}: {card['summary']}\npaper: {card['paper']}\ndefault weights: {card['default_weights']}")
+    print("options: " + ", ".join(f"{k}={v!r}" for k, v in card["options"].items()))
+    for tag, rec in card["weights"].items():
+        print(f"\n[{args.name}:{tag}]  {rec['data']['dataset']} ({rec['data']['description']})")
+        print(f"  test: {_metric(rec)}  ({rec.get('eval_command', 'run zoo eval to measure')})")
+        if rec.get("baseline"):
+            base = rec["baseline"]
+            base_rec = registry.records(base["model"]).get(base["tag"])
+            print(f"  baseline {base['model']}:{base['tag']}: {_metric(base_rec)}  (same recipe, same data)")
+        print(f"  parameters: {rec['parameters']:,}   file: {rec['file']}   sha256: {rec['sha256']}")
+        print(f"  trained by: {rec['train_command']}  ({rec['training']['epochs']} epochs, "
+              f"{rec['training']['seconds'] / 60:.1f} min on {rec['training']['hardware']}, {rec['training']['backend']})")
+        for variant, result in sorted((rec.get("export") or {}).items()):
+            print(f"  export {variant}: {result}")
+    if args.json:
+        print(json.dumps(card, indent=2, default=str))
+
+
+def cmd_data(args):
+    from recipes import data
+
+    if args.name is None:
+        print("\n".join(data.list_datasets()))
+        return
+    info = data.info(args.name)
+    print(json.dumps(info, indent=2, default=str))
+    if args.preview:
+        out = args.out or f"{args.name}.png"
+        data.preview(args.name, out, split=args.split)
+        print(f"wrote {out}")
+
+
+def cmd_train(args):
+    from recipes import configs, train
+
+    if args.recipe is None:
+        for name, recipe in sorted(configs.RECIPES.items()):
+            print(f"{name}: {recipe.description}")
+        return
+    card = train.train(args.recipe, out_dir=args.out, epochs=args.epochs, limit=args.limit)
+    print(f"wrote {card['file']} (sha256 {card['sha256'][:12]}…, {card['parameters']:,} parameters) "
+          f"in {card['training']['seconds'] / 60:.1f} min")
+    print(f"next: zoo eval {card['model']} --weights {card['tag']} --write")
+
+
+def cmd_eval(args):
+    from recipes.evaluate import evaluate_record
+    from zoo import registry
+
+    rec = registry.record(args.name, args.weights)
+    metrics = evaluate_record(args.name, rec["tag"], write=args.write, limit=args.limit)
+    print(f"{args.name}:{rec['tag']} on {rec['data']['dataset']} {metrics['split']} ({metrics['examples']} examples): "
+          f"accuracy {metrics['accuracy']:.2f}%, error {metrics['error']:.2f}%")
+    if rec.get("metrics") and not args.write:
+        print(f"card says error {rec['metrics']['error']:.2f}%: difference {metrics['error'] - rec['metrics']['error']:+.2f} points")
+    if args.write:
+        print(f"wrote the metrics into {registry.record_path(args.name, rec['tag'])}")
+
+
+def _test_arrays(rec, limit=None):
+    from recipes import data
+
+    images, labels = data.load_arrays(rec["data"]["dataset"], rec["data"]["test_split"])
+    if limit:
+        images, labels = images[:limit], labels[:limit]
+    return images.astype("float32") / 255.0, labels
+
+
+def _latency_ms(fn, runs=50):
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
+
+
+def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_limit=None):
+    """Export pretrained `name:tag`, check it, measure it; returns a result dict (used by the CLI and demo)."""
+    import zoo
+    from export import evaluate_tflite, to_saved_model, to_tflite
+    from export.runtime import Runtime
+    from recipes import data
+    from recipes.evaluate import evaluate
+    from zoo import registry
+    from zoo import weights as store
+
+    rec = registry.record(name, tag)
+    model = zoo.load(name, weights=rec["tag"])
+    test_images, test_labels = _test_arrays(rec, eval_limit)
+    check = test_images[:256]
+    variant = "saved_model" if fmt == "saved_model" else quantize
+    stem = f"{name}.{rec['tag']}" + ("" if variant in ("fp32", "saved_model") else f".{variant}")
+    if fmt == "saved_model":
+        path = Path(out or f"{stem}_saved_model")
+        to_saved_model(model, path, check_inputs=check)
+        return {"path": str(path), "parity_max_abs_diff": "<= 1e-5"}
+    path = Path(out or f"{stem}.tflite")
+    train_images, _ = data.load_arrays(rec["data"]["dataset"], "train")
+    representative = train_images[:500].astype("float32") / 255.0
+    report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
+                       representative=representative, check_inputs=check)
+    keras_accuracy = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)["accuracy"]
+    lite_accuracy = round(100 * evaluate_tflite(path, test_images, test_labels), 2)
+    runtime = Runtime(path)
+    one = test_images[:1]
+    result = {
+        "path": str(path),
+        "size_kib": round(report.size_bytes / 1024, 1),
+        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
+        "top1_agreement_percent": round(100 * report.top1_agreement, 2),
+        "test_accuracy_keras": keras_accuracy,
+        "test_accuracy_tflite": lite_accuracy,
+        "accuracy_change_points": round(lite_accuracy - keras_accuracy, 2),
+        "test_examples": len(test_images),
+        "latency_ms_batch1_litert": round(_latency_ms(lambda: runtime(images=one)), 3),
+        "latency_ms_batch1_keras": round(_latency_ms(lambda: model(one, training=False)), 3),
+    }
+    # Metadata beside the file, so `zoo predict FILE.tflite` can name classes without TensorFlow.
+    sidecar = {"model": name, "tag": rec["tag"], "quantize": variant, "class_names": model.class_names,
+               "input_spec": rec["input_spec"], "check": result}
+    store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2) + "\n")
+    if write_card:
+        if eval_limit:
+            raise ValueError("refusing to write export results measured on a subset (--eval-limit) into the card")
+        fresh = registry.record(name, rec["tag"])
+        fresh["export"] = {**(fresh.get("export") or {}), f"tflite_{variant}": {k: v for k, v in result.items() if k != "path"}}
+        fresh["export"][f"tflite_{variant}"]["command"] = f"zoo export {name} --weights {rec['tag']} --format tflite --quantize {variant} --write"
+        store.atomic_write_text(registry.record_path(name, rec["tag"]), json.dumps(fresh, indent=2) + "\n")
+    return result
+
+
+def cmd_export(args):
+    result = export_record(args.name, args.weights, args.format, args.quantize, args.out, args.write, args.eval_limit)
+    if args.format == "saved_model":
+        print(f"wrote {result['path']} (reloaded and compared with Keras)")
+        return
+    print(f"wrote {result['path']}: {result['size_kib']} KiB, parity max |LiteRT - Keras| {result['parity_max_abs_diff']:.2e}, "
+          f"top-1 agreement {result['top1_agreement_percent']}%")
+    print(f"test accuracy: Keras {result['test_accuracy_keras']:.2f}%, LiteRT {result['test_accuracy_tflite']:.2f}% "
+          f"({result['accuracy_change_points']:+.2f} points, {result['test_examples']} examples)")
+    print(f"latency batch 1: LiteRT {result['latency_ms_batch1_litert']:.2f} ms, Keras {result['latency_ms_batch1_keras']:.2f} ms")
+
+
+def _read_input(path, shape, resize):
+    """An image file or .npy as float32 (1, H, W, C) in [0, 1]."""
+    path = Path(path)
+    if not path.exists():
+        raise SystemExit(f"zoo predict: input {path} does not exist")
+    if path.suffix == ".npy":
+        array = np.load(path)
+        if array.dtype == np.uint8:
+            array = array.astype("float32") / 255.0
+    else:
+        from PIL import Image
+
+        image = Image.open(path).convert("L" if shape[-1] == 1 else "RGB")
+        if resize:
+            image = image.resize((shape[1], shape[0]))
+        array = np.asarray(image, dtype="float32") / 255.0
+    array = np.asarray(array, dtype="float32")
+    if array.ndim == 2:
+        array = array[..., None]
+    if array.ndim == 3:
+        array = array[None]
+    if tuple(array.shape[1:]) != tuple(shape):
+        raise SystemExit(f"zoo predict: the model expects images of {shape[0]}×{shape[1]}×{shape[2]}; "
+                         f"{path} is {'×'.join(map(str, array.shape[1:]))}" + ("" if resize else " (add --resize to scale it)"))
+    return array
+
+
+def cmd_predict(args):
+    if args.name.endswith(".tflite"):
+        from export.runtime import Runtime
+
+        sidecar = Path(args.name + ".json")
+        meta = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+        runtime = Runtime(args.name)
+        shape = tuple(runtime.input_details["images"]["shape_signature"][1:])
+        probs = runtime(images=_read_input(args.input, shape, args.resize))["probabilities"][0]
+        names = meta.get("class_names") or [str(i) for i in range(len(probs))]
+    else:
+        import zoo
+
+        model = zoo.load(args.name, weights=args.weights)
+        probs = np.asarray(model(_read_input(args.input, model.image_shape, args.resize)))[0]
+        names = model.class_names
+    for i in np.argsort(-probs)[: args.top]:
+        print(f"{names[i]:>14}  {100 * probs[i]:6.2f}%")
+
+
+def cmd_demo(args):
+    import zoo
+    from zoo import registry
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for name in zoo.list_models():
+        for tag, rec in registry.records(name).items():
+            model = zoo.load(name, weights=tag)
+            images, labels = _test_arrays(rec, limit=16)
+            picture = model.picture(images, labels, out / f"{name}.{tag}.png")
+            result = export_record(name, tag, "tflite", "fp32", out=out / f"{name}.{tag}.tflite", eval_limit=1000)
+            rows.append([name, tag, rec["data"]["dataset"], _metric(rec),
+                         f"{result['parity_max_abs_diff']:.1e}", f"{result['test_accuracy_tflite']:.2f}%",
+                         f"{result['size_kib']:.0f} KiB", picture.name])
+            print(f"  {name}:{tag} done", flush=True)
+    if not rows:
+        print("no pretrained weights in the zoo yet")
+        return
+    print()
+    print(_table(rows, ["model", "weights", "data", "test (card)", "TFLite parity", "TFLite acc (1k)", "TFLite size", "picture"]))
+    print(f"\npictures and .tflite files in {out}/")
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="zoo", description="Attention Zoo: classic attention models for Keras 3.")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("list", help="list models and their weights tags").set_defaults(func=cmd_list)
+    p = sub.add_parser("info", help="model card")
+    p.add_argument("name")
+    p.add_argument("--json", action="store_true", help="also print the full card as JSON")
+    p.set_defaults(func=cmd_info)
+    p = sub.add_parser("data", help="list datasets, describe one, --preview writes a PNG grid")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--preview", action="store_true")
+    p.add_argument("--split", default="train")
+    p.add_argument("--out")
+    p.set_defaults(func=cmd_data)
+    p = sub.add_parser("train", help="run a training recipe (no name: list recipes)")
+    p.add_argument("recipe", nargs="?")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--limit", type=int, help="train on the first N examples only (quick runs)")
+    p.add_argument("--out", help="directory for the weights and card (default: the package's zoo/weights)")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("eval", help="measure pretrained weights on their test split")
+    p.add_argument("name")
+    p.add_argument("--weights", default="default")
+    p.add_argument("--write", action="store_true", help="write the metrics into the model card")
+    p.add_argument("--limit", type=int)
+    p.set_defaults(func=cmd_eval)
+    p = sub.add_parser("export", help="export pretrained weights, parity-checked")
+    p.add_argument("name")
+    p.add_argument("--weights", default="default")
+    p.add_argument("--format", choices=("tflite", "saved_model"), default="tflite")
+    p.add_argument("--quantize", choices=QUANT_CHOICES, default="fp32")
+    p.add_argument("--out")
+    p.add_argument("--write", action="store_true", help="record the result in the model card")
+    p.add_argument("--eval-limit", type=int, help="measure accuracy on the first N test examples only")
+    p.set_defaults(func=cmd_export)
+    p = sub.add_parser("predict", help="classify an image (.png/.jpg/.npy) with a model name or a .tflite file")
+    p.add_argument("name", help="model name, or path to a .tflite file exported by `zoo export`")
+    p.add_argument("input")
+    p.add_argument("--weights", default="default")
+    p.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
+    p.add_argument("--top", type=int, default=3)
+    p.set_defaults(func=cmd_predict)
+    p = sub.add_parser("demo", help="load every pretrained model, draw its attention, export and check it")
+    p.add_argument("--out", default="demo_out")
+    p.set_defaults(func=cmd_demo)
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except ValueError as e:  # bad names, options, inputs, weights: say what was wrong, no traceback
+        raise SystemExit(f"zoo {args.command}: {e}") from None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

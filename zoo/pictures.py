@@ -1,0 +1,73 @@
+"""Attention pictures: what each model looked at, drawn on its inputs (PNG, written atomically)."""
+
+import numpy as np
+
+from zoo.weights import atomic_path
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def transformer_picture(model, images, labels, path, columns=4):
+    """For each image: the input with the transformer's sampling region outlined, beside its output V.
+
+    The outline is the border of the sampling grid T_θ(G) mapped back to input pixels; the
+    title gives the prediction (and the true class when it differs).
+    """
+    from layers.sampler import normalized_to_pixel
+
+    probs, attention = model(images, return_attention=True)
+    probs, grids = np.asarray(probs), np.asarray(attention["grid"])
+    transformed = np.asarray(attention["transformed"])
+    height, width = images.shape[1:3]
+    rows = int(np.ceil(len(images) / columns))
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, 2 * columns, figsize=(2.2 * 2 * columns, 2.4 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, image in enumerate(images):
+        left, right = axes[i // columns, 2 * (i % columns)], axes[i // columns, 2 * (i % columns) + 1]
+        left.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+        g = grids[i]
+        border = np.concatenate([g[0, :], g[:, -1], g[-1, ::-1], g[::-1, 0]])
+        left.plot(normalized_to_pixel(border[:, 0], width), normalized_to_pixel(border[:, 1], height), "r-", lw=1.2)
+        predicted = int(np.argmax(probs[i]))
+        title = model.class_names[predicted]
+        if labels is not None and int(labels[i]) != predicted:
+            title += f" (true: {model.class_names[int(labels[i])]})"
+        left.set_title(title, fontsize=8, color="black" if labels is None or int(labels[i]) == predicted else "red")
+        right.imshow(transformed[i, ..., 0], cmap="gray", vmin=0, vmax=1)
+        right.set_title("transformed", fontsize=8)
+    fig.suptitle("Spatial Transformer: input with sampling grid (red) → transformer output", fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return path
+
+
+def predictions_picture(model, images, labels, path, columns=8):
+    """Inputs with predicted classes, for models without an attention map (the CNN baseline)."""
+    probs = np.asarray(model(images))
+    rows = int(np.ceil(len(images) / columns))
+    plt = _pyplot()
+    fig, axes = plt.subplots(rows, columns, figsize=(1.8 * columns, 2.0 * rows), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, image in enumerate(images):
+        ax = axes[i // columns, i % columns]
+        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+        predicted = int(np.argmax(probs[i]))
+        wrong = labels is not None and int(labels[i]) != predicted
+        ax.set_title(model.class_names[predicted], fontsize=8, color="red" if wrong else "black")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return path
