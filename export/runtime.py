@@ -51,7 +51,7 @@ class Runtime:
         for name, value in inputs.items():
             detail = self.input_details[name]
             value = np.asarray(value)
-            expected = tuple(detail["shape_signature"])
+            expected = tuple(int(d) for d in detail["shape_signature"])
             if value.ndim != len(expected) or any(e not in (-1, v) for e, v in zip(expected, value.shape)):
                 raise ValueError(f"input {name!r} expects shape {expected} (-1 = any); got {value.shape}")
             feed[name] = value.astype(detail["dtype"], copy=False)

@@ -16,9 +16,7 @@ from zoo import weights as store
 
 def evaluate(model, dataset, split="test", batch_size=256, limit=None):
     """Top-1 accuracy and error (percent) of a classifier on a dataset split."""
-    images, labels = data.load_arrays(dataset, split)
-    if limit:
-        images, labels = images[:limit], labels[:limit]
+    images, labels = data.load_arrays(dataset, split, limit=limit)
     correct = 0
     for start in range(0, len(images), batch_size):
         batch = images[start : start + batch_size].astype("float32") / 255.0

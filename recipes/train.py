@@ -63,8 +63,11 @@ def train(name, out_dir=None, epochs=None, limit=None, verbose="auto"):
     model.fit(train_ds, epochs=epochs, verbose=verbose)
     seconds = time.time() - start
 
+    # Ship the model's weights only: copy them into a fresh, uncompiled model (no optimizer state).
+    shipped = registry.build(recipe.model, **config)
+    shipped.set_weights(model.get_weights())
     file = registry.weights_file(recipe.model, recipe.tag)
-    digest = store.save(model, out_dir / file)
+    digest = store.save(shipped, out_dir / file)
     command = f"zoo train {name}" + (f" --epochs {epochs}" if epochs != recipe.epochs else "")
     command += f" --limit {limit}" if limit else ""
     entry = registry.entry(recipe.model)

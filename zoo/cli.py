@@ -71,7 +71,7 @@ def cmd_data(args):
         print("\n".join(data.list_datasets()))
         return
     info = data.info(args.name)
-    print(json.dumps(info, indent=2, default=str))
+    print(json.dumps(info, indent=2, default=str, ensure_ascii=False))
     if args.preview:
         out = args.out or f"{args.name}.png"
         data.preview(args.name, out, split=args.split)
@@ -108,9 +108,7 @@ def cmd_eval(args):
 def _test_arrays(rec, limit=None):
     from recipes import data
 
-    images, labels = data.load_arrays(rec["data"]["dataset"], rec["data"]["test_split"])
-    if limit:
-        images, labels = images[:limit], labels[:limit]
+    images, labels = data.load_arrays(rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
     return images.astype("float32") / 255.0, labels
 
 
@@ -145,8 +143,9 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         to_saved_model(model, path, check_inputs=check)
         return {"path": str(path), "parity_max_abs_diff": "<= 1e-5"}
     path = Path(out or f"{stem}.tflite")
-    train_images, _ = data.load_arrays(rec["data"]["dataset"], "train")
-    representative = train_images[:500].astype("float32") / 255.0
+    representative = None
+    if quantize == "int8":  # calibrate on the training split, never on the test split
+        representative = data.load_arrays(rec["data"]["dataset"], "train", limit=500)[0].astype("float32") / 255.0
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
                        representative=representative, check_inputs=check)
     keras_accuracy = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)["accuracy"]

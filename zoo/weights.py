@@ -123,13 +123,18 @@ def _mkdir(path):
 
 
 def _file_arrays(path):
-    """Shapes of every array stored in a Keras `.weights.h5` file, in file order."""
+    """Shapes of the model arrays in a Keras `.weights.h5` file (optimizer state excluded), in file order."""
     import h5py
 
     shapes = []
+
+    def visit(name, obj):
+        if isinstance(obj, h5py.Dataset) and not name.startswith("optimizer/"):
+            shapes.append((name, obj.shape))
+
     try:
         with h5py.File(path, "r") as f:
-            f.visititems(lambda name, obj: shapes.append((name, obj.shape)) if isinstance(obj, h5py.Dataset) else None)
+            f.visititems(visit)
     except OSError as e:
         raise WeightsError(f"{path} is not a readable Keras weights file (HDF5): {e}") from e
     return shapes
@@ -174,7 +179,10 @@ def _multiset_difference(a, b):
 
 
 def save(model, path):
-    """Save `model`'s weights to `path` atomically; returns the file's sha256."""
+    """Save `model`'s weights to `path` atomically; returns the file's sha256.
+
+    Only what `model` tracks is written: pass an uncompiled model to leave optimizer state out.
+    """
     path = Path(path)
     if not path.name.endswith(".weights.h5"):
         raise ValueError(f"weights files must end in .weights.h5; got {path.name}")

@@ -100,13 +100,14 @@ def info(name):
     }
 
 
-def load_arrays(name, split="train", seed=0, source="auto", data_dir=None):
+def load_arrays(name, split="train", seed=0, source="auto", data_dir=None, limit=None):
     """Images uint8 (N, H, W, 1) and labels int64 (N,) of one split (read-only, cached).
 
     `seed` drives the variant generators (bases ignore it); `source` and `data_dir` pick
-    where the base comes from (see `recipes.data.sources`).
+    where the base comes from (see `recipes.data.sources`); `limit` keeps the first N
+    examples (generating only those).
     """
-    return _arrays(name, split, seed, source, data_dir, None)
+    return _arrays(name, split, seed, source, data_dir, limit)
 
 
 def _arrays(name, split, seed, source, data_dir, limit):

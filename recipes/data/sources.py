@@ -181,12 +181,17 @@ def read_mnist5k(split):
 def _tfds_prepared(name, data_dir):
     """(whether TFDS has `name` prepared, the TFDS data dir it looked in)."""
     import tensorflow_datasets as tfds
+    from absl import logging as absl_logging
 
+    verbosity = absl_logging.get_verbosity()
+    absl_logging.set_verbosity(absl_logging.ERROR)  # probing warns about folders that are simply absent
     try:
         builder = tfds.builder(name, data_dir=data_dir)
         return builder.is_prepared(), builder.data_dir
     except Exception as error:  # noqa: BLE001 - an unusable TFDS dir just means "not prepared"
         return False, f"{data_dir or 'default'} ({type(error).__name__}: {error})"
+    finally:
+        absl_logging.set_verbosity(verbosity)
 
 
 def read_tfds(name, split, data_dir=None):

@@ -97,3 +97,14 @@ def test_load_from_url_with_sha256_fragment(saved, zoo_home):
 def test_missing_file_without_url(zoo_home):
     with pytest.raises(WeightsError, match="not found; looked in"):
         store.fetch("nothing.weights.h5", "0" * 64)
+
+
+def test_weights_saved_from_a_compiled_model_load(tmp_path):
+    """A user's own `model.save_weights` after fit holds optimizer state; it still loads."""
+    model = zoo.load("cnn", weights=None, **TINY)
+    model.compile("adam", "sparse_categorical_crossentropy")
+    model.fit(np.zeros((4, 16, 16, 1), "float32"), np.zeros(4), verbose=0)
+    model.save_weights(tmp_path / "trained.weights.h5")
+    loaded = zoo.load("cnn", weights=str(tmp_path / "trained.weights.h5"), **TINY)
+    x = np.ones((1, 16, 16, 1), "float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)

@@ -1,0 +1,128 @@
+"""TFLite and SavedModel export: parity-checked, builtin ops only, nothing unchecked kept."""
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+import zoo
+from export import ExportParityError, to_saved_model, to_tflite
+from export import tflite as tflite_module
+from export.runtime import Runtime
+
+CONFIG = {"image_shape": (24, 24, 1), "num_classes": 3, "filters": (4, 8), "kernel_size": 3, "units": 8,
+          "class_names": ["cat", "dog", "owl"]}
+
+
+@pytest.fixture(scope="module")
+def stn():
+    import keras
+
+    keras.utils.set_random_seed(0)
+    model = zoo.load("stn", weights=None, **CONFIG)
+    # Move θ away from the identity so the sampler does real interpolation in the export.
+    model.transformer.regressor.bias.assign(np.array([0.8, 0.2, 0.1, -0.15, 0.9, -0.05], "float32"))
+    return model
+
+
+def real_like(n=32, seed=0):
+    rng = np.random.default_rng(seed)
+    x = np.zeros((n, 24, 24, 1), "float32")
+    for i in range(n):  # bright blobs on black, like the zoo's data
+        r, c = rng.integers(4, 16, 2)
+        x[i, r : r + 8, c : c + 8] = rng.random((8, 8, 1))
+    return x
+
+
+def test_fp32_export_matches_keras_with_builtin_ops(stn, tmp_path):
+    path = tmp_path / "stn.tflite"
+    report = to_tflite(stn, path, check_inputs=real_like())
+    assert path.exists() and report.size_bytes == path.stat().st_size
+    assert report.max_abs_diff <= 1e-4 and report.top1_agreement == 1.0
+    assert "GATHER" in report.ops and not any("Flex" in op for op in report.ops)
+    runtime = Runtime(path)
+    assert runtime.input_names == ["images"] and runtime.output_names == ["probabilities"]
+    # The file holds the model's own preprocessing: raw [0, 1] images in, probabilities out.
+    x = real_like(5, seed=3)
+    np.testing.assert_allclose(runtime(images=x)["probabilities"], np.asarray(stn(x)), atol=1e-4)
+
+
+@pytest.mark.parametrize("quantize", ["float16", "dynamic", "int8"])
+def test_quantized_exports_are_run_and_reported(stn, tmp_path, quantize):
+    path = tmp_path / f"stn_{quantize}.tflite"
+    report = to_tflite(stn, path, quantize=quantize, representative=real_like(64), check_inputs=real_like(32, 1))
+    fp32_size = len(tflite_module.convert(stn))
+    assert path.exists() and report.size_bytes < fp32_size
+    assert report.checked_examples == 32 and 0.0 <= report.top1_agreement <= 1.0
+    assert np.isfinite(report.max_abs_diff)
+
+
+def test_int8_needs_representative_data(stn, tmp_path):
+    with pytest.raises(ValueError, match="int8 quantization needs representative inputs"):
+        to_tflite(stn, tmp_path / "x.tflite", quantize="int8", check_inputs=real_like())
+
+
+def test_nothing_is_written_without_check_inputs(stn, tmp_path):
+    with pytest.raises(ValueError, match="needs real check_inputs"):
+        to_tflite(stn, tmp_path / "x.tflite")
+    assert not (tmp_path / "x.tflite").exists()
+
+
+def test_a_file_that_fails_parity_is_not_kept(stn, tmp_path, monkeypatch):
+    real_compare = tflite_module.compare
+
+    def off_by_one(*args, **kwargs):
+        report = real_compare(*args, **kwargs)
+        report.max_abs_diff = 1.0
+        return report
+
+    monkeypatch.setattr(tflite_module, "compare", off_by_one)
+    with pytest.raises(ExportParityError, match="was not written"):
+        to_tflite(stn, tmp_path / "bad.tflite", check_inputs=real_like())
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_runtime_refuses_wrong_inputs(stn, tmp_path):
+    path = tmp_path / "stn.tflite"
+    to_tflite(stn, path, check_inputs=real_like())
+    runtime = Runtime(path)
+    with pytest.raises(ValueError, match=r"expects shape \(-1, 24, 24, 1\)"):
+        runtime(images=np.zeros((1, 28, 28, 1), "float32"))
+    with pytest.raises(ValueError, match="inputs must be exactly"):
+        runtime(image=np.zeros((1, 24, 24, 1), "float32"))
+
+
+def test_saved_model_signature_round_trip(stn, tmp_path):
+    import tensorflow as tf
+
+    path = to_saved_model(stn, tmp_path / "sm", check_inputs=real_like())
+    served = tf.saved_model.load(str(path)).signatures["serving_default"]
+    x = real_like(3, seed=2)
+    out = served(images=tf.constant(x))
+    np.testing.assert_allclose(out["probabilities"].numpy(), np.asarray(stn(x)), atol=1e-5)
+
+
+def test_predict_on_tflite_runs_without_tensorflow(stn, tmp_path):
+    path = tmp_path / "stn.tflite"
+    to_tflite(stn, path, check_inputs=real_like())
+    (tmp_path / "stn.tflite.json").write_text(json.dumps({"class_names": CONFIG["class_names"]}))
+    np.save(tmp_path / "x.npy", real_like(1)[0])
+    # Any import of TensorFlow, Keras or JAX fails in this process.
+    script = textwrap.dedent(f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("tensorflow", "keras", "jax"):
+                    raise ImportError("blocked: " + name)
+        sys.meta_path.insert(0, Block())
+        from zoo.cli import main
+        main(["predict", {str(path)!r}, {str(tmp_path / "x.npy")!r}, "--top", "3"])
+        assert not any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr[-2000:]
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 3 and {line.split()[0] for line in lines} == {"cat", "dog", "owl"}

@@ -1,0 +1,29 @@
+"""Every model card's test metrics reproduce from its shipped weights (within 0.3 points)."""
+
+import pytest
+
+from recipes.evaluate import evaluate_record
+from zoo import registry
+
+EVALUATED = [rec for rec in registry.all_records() if rec.get("metrics")]
+
+
+def test_every_record_has_been_evaluated():
+    missing = [f"{r['model']}:{r['tag']}" for r in registry.all_records() if not r.get("metrics")]
+    assert not missing, f"run `zoo eval NAME --weights TAG --write` for {missing}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("rec", EVALUATED, ids=lambda r: f"{r['model']}:{r['tag']}")
+def test_card_metrics_reproduce(rec):
+    metrics = evaluate_record(rec["model"], rec["tag"])
+    assert metrics["examples"] == rec["metrics"]["examples"]
+    assert abs(metrics["error"] - rec["metrics"]["error"]) <= 0.3
+
+
+@pytest.mark.parametrize("rec", [r for r in EVALUATED if r.get("baseline")], ids=lambda r: f"{r['model']}:{r['tag']}")
+def test_baselines_are_evaluated_on_the_same_test_split(rec):
+    base = registry.record(rec["baseline"]["model"], rec["baseline"]["tag"])
+    assert base["data"]["dataset"] == rec["data"]["dataset"]
+    assert base["metrics"]["examples"] == rec["metrics"]["examples"]
+    assert base["training"]["epochs"] == rec["training"]["epochs"]

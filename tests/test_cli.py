@@ -1,0 +1,67 @@
+"""The `zoo` command line: what a user types, and the errors they see."""
+
+import subprocess
+import sys
+
+import pytest
+
+from zoo.cli import main
+
+
+def run(*args):
+    return subprocess.run([sys.executable, "-m", "zoo.cli", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_list_and_info(capsys):
+    main(["list"])
+    out = capsys.readouterr().out
+    assert "stn" in out and "cnn" in out
+    main(["info", "stn"])
+    out = capsys.readouterr().out
+    assert "Jaderberg" in out and "rts_fashion_mnist" in out
+
+
+def test_unknown_model_is_a_clear_error_without_traceback():
+    result = run("info", "stm")
+    assert result.returncode != 0
+    assert "unknown model 'stm'. Did you mean 'stn'?" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_train_lists_recipes(capsys):
+    main(["train"])
+    assert "stn_rts_fashion_mnist" in capsys.readouterr().out
+
+
+def test_data_preview_writes_png(tmp_path, capsys):
+    out = tmp_path / "preview.png"
+    main(["data", "rts_mnist5k", "--preview", "--out", str(out)])
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_train_then_eval_a_tiny_run_into_a_scratch_directory(tmp_path, capsys):
+    main(["train", "cnn_rts_mnist5k", "--epochs", "1", "--limit", "256", "--out", str(tmp_path)])
+    assert (tmp_path / "cnn.rts_mnist5k.weights.h5").exists()
+    card = (tmp_path / "cnn.rts_mnist5k.json").read_text()
+    assert '"train_command": "zoo train cnn_rts_mnist5k --epochs 1 --limit 256"' in card
+    assert '"metrics"' not in card  # only the evaluation command writes metrics
+
+
+def test_predict_with_a_model_name(tmp_path, capsys):
+    import numpy as np
+
+    from recipes import data
+
+    images, labels = data.load_arrays("rts_fashion_mnist", "test")
+    np.save(tmp_path / "x.npy", images[0])
+    main(["predict", "stn", str(tmp_path / "x.npy"), "--top", "1"])
+    out = capsys.readouterr().out.strip()
+    assert out.split()[0] in data.info("rts_fashion_mnist")["labels"]
+
+
+def test_predict_refuses_a_wrong_size_image(tmp_path):
+    from PIL import Image
+
+    Image.new("L", (28, 28)).save(tmp_path / "small.png")
+    with pytest.raises(SystemExit, match=r"expects images of 42×42×1; .*small.png is 28×28×1 \(add --resize"):
+        main(["predict", "stn", str(tmp_path / "small.png")])
