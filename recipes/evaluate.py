@@ -28,12 +28,12 @@ def evaluate(model, dataset, split="test", batch_size=256, limit=None):
 
 def evaluate_record(name, tag="default", write=False, limit=None):
     """Evaluate the pretrained weights `name:tag` on the card's test split; optionally write the card."""
+    if write and limit:
+        raise ValueError("refusing to write card metrics measured on a subset (--limit)")
     rec = registry.record(name, tag)
     model = zoo.load(name, weights=rec["tag"])
     metrics = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
     if write:
-        if limit:
-            raise ValueError("refusing to write card metrics measured on a subset (--limit)")
         rec = {**rec, "metrics": metrics, "eval_command": f"zoo eval {name} --weights {rec['tag']} --write"}
         store.atomic_write_text(registry.record_path(name, rec["tag"]), json.dumps(rec, indent=2) + "\n")
     return metrics

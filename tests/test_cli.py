@@ -65,3 +65,16 @@ def test_predict_refuses_a_wrong_size_image(tmp_path):
     Image.new("L", (28, 28)).save(tmp_path / "small.png")
     with pytest.raises(SystemExit, match=r"expects images of 42×42×1; .*small.png is 28×28×1 \(add --resize"):
         main(["predict", "stn", str(tmp_path / "small.png")])
+
+
+def test_export_int8_prints_parity_accuracy_change_and_latency(tmp_path, capsys):
+    out = tmp_path / "stn.int8.tflite"
+    main(["export", "stn", "--weights", "rts_mnist5k", "--quantize", "int8", "--out", str(out), "--eval-limit", "200"])
+    text = capsys.readouterr().out
+    assert out.exists() and (tmp_path / "stn.int8.tflite.json").exists()
+    assert "parity max |LiteRT - Keras|" in text and "points, 200 examples" in text and "latency batch 1" in text
+
+
+def test_export_refuses_to_write_subset_results_into_the_card(tmp_path):
+    with pytest.raises(SystemExit, match="refusing to write export results measured on a subset"):
+        main(["export", "cnn", "--weights", "rts_mnist5k", "--out", str(tmp_path / "c.tflite"), "--eval-limit", "10", "--write"])

@@ -132,6 +132,8 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     from zoo import registry
     from zoo import weights as store
 
+    if write_card and eval_limit:
+        raise ValueError("refusing to write export results measured on a subset (--eval-limit) into the card")
     rec = registry.record(name, tag)
     model = zoo.load(name, weights=rec["tag"])
     test_images, test_labels = _test_arrays(rec, eval_limit)
@@ -169,8 +171,6 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
                "input_spec": rec["input_spec"], "check": result}
     store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2) + "\n")
     if write_card:
-        if eval_limit:
-            raise ValueError("refusing to write export results measured on a subset (--eval-limit) into the card")
         fresh = registry.record(name, rec["tag"])
         fresh["export"] = {**(fresh.get("export") or {}), f"tflite_{variant}": {k: v for k, v in result.items() if k != "path"}}
         fresh["export"][f"tflite_{variant}"]["command"] = f"zoo export {name} --weights {rec['tag']} --format tflite --quantize {variant} --write"

@@ -37,6 +37,8 @@ def transformer_picture(model, images, labels, path, columns=4):
         g = grids[i]
         border = np.concatenate([g[0, :], g[:, -1], g[-1, ::-1], g[::-1, 0]])
         left.plot(normalized_to_pixel(border[:, 0], width), normalized_to_pixel(border[:, 1], height), "r-", lw=1.2)
+        left.set_xlim(-0.5, width - 0.5)
+        left.set_ylim(height - 0.5, -0.5)
         predicted = int(np.argmax(probs[i]))
         title = model.class_names[predicted]
         if labels is not None and int(labels[i]) != predicted:
@@ -69,5 +71,54 @@ def predictions_picture(model, images, labels, path, columns=8):
     fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=110, format="png")
+    plt.close(fig)
+    return path
+
+
+def glimpse_picture(model, images, labels, path, rows=6):
+    """RAM: each image with its glimpse path (boxes of the finest and coarsest patch, numbered),
+    then every glimpse's k patches side by side, fine to coarse."""
+    from layers.sampler import normalized_to_pixel
+
+    images = images[:rows]
+    probs, attention = model(images, return_attention=True)
+    probs, locations = np.asarray(probs), np.asarray(attention["locations"])
+    patches = np.asarray(attention["patches"])  # (B, T, k, g, g, C)
+    steps, scales, size = patches.shape[1], patches.shape[2], patches.shape[3]
+    height, width = images.shape[1:3]
+    plt = _pyplot()
+    from matplotlib.patches import Rectangle
+
+    fig, axes = plt.subplots(len(images), steps + 1, figsize=(2.6 + 1.1 * scales * steps * 0.55, 2.5 * len(images)),
+                             squeeze=False, gridspec_kw={"width_ratios": [2.2] + [0.55 * scales] * steps})
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, image in enumerate(images):
+        ax = axes[i, 0]
+        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+        xs = normalized_to_pixel(locations[i, :, 0], width)
+        ys = normalized_to_pixel(locations[i, :, 1], height)
+        ax.plot(xs, ys, "-", color="yellow", lw=1)
+        for t, (x, y) in enumerate(zip(xs, ys)):
+            for s, colour in ((0, "lime"), (scales - 1, "red")):
+                side = size * 2**s
+                ax.add_patch(Rectangle((x - side / 2, y - side / 2), side, side, fill=False, ec=colour, lw=0.8))
+            ax.text(x, y, str(t + 1), color="yellow", fontsize=7, ha="center", va="center")
+        ax.set_xlim(-0.5, width - 0.5)
+        ax.set_ylim(height - 0.5, -0.5)
+        predicted = int(np.argmax(probs[i]))
+        wrong = labels is not None and int(labels[i]) != predicted
+        title = model.class_names[predicted] + (f" (true: {model.class_names[int(labels[i])]})" if wrong else "")
+        ax.set_title(title, fontsize=8, color="red" if wrong else "black")
+        for t in range(steps):
+            strip = np.concatenate([patches[i, t, s, ..., 0] for s in range(scales)], axis=1)
+            axes[i, t + 1].imshow(strip, cmap="gray", vmin=0, vmax=max(float(strip.max()), 1e-6))
+            if i == 0:
+                axes[i, t + 1].set_title(f"glimpse {t + 1}", fontsize=8)
+    fig.suptitle("RAM: glimpse path (green: finest patch, red: coarsest) and each glimpse's patches, fine → coarse",
+                 fontsize=10)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=100, format="png")
     plt.close(fig)
     return path

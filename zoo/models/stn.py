@@ -9,8 +9,7 @@ The transformer learns to undo rotation, scale and translation before classifica
 import keras
 
 from layers import SpatialTransformer
-from zoo.models.base import ImageClassifier
-from zoo.models.cnn import conv_classifier
+from zoo.models.cnn import ConvNet
 from zoo.registry import register_model
 
 
@@ -21,8 +20,8 @@ from zoo.registry import register_model
     default_weights="rts_fashion_mnist",
 )
 @keras.saving.register_keras_serializable(package="attention_zoo")
-class STNClassifier(ImageClassifier):
-    """ST-CNN: affine (or projective) transformer, then conv → pool → conv → pool → dense → softmax."""
+class STNClassifier(ConvNet):
+    """The `cnn` classifier applied to the output of an affine (or projective) Spatial Transformer."""
 
     def __init__(
         self,
@@ -37,15 +36,10 @@ class STNClassifier(ImageClassifier):
         class_names=None,
         **kwargs,
     ):
-        super().__init__(image_shape, num_classes, class_names, **kwargs)
+        super().__init__(image_shape, num_classes, filters, kernel_size, units, dropout, class_names, **kwargs)
         self.transform = transform
         self.output_size = tuple(int(s) for s in output_size)
-        self.filters = tuple(int(f) for f in filters)
-        self.kernel_size = int(kernel_size)
-        self.units = int(units)
-        self.dropout = float(dropout)
         self.transformer = SpatialTransformer(self.output_size, transform=transform, return_grid=True, name="transformer")
-        self.classifier = conv_classifier(num_classes, self.filters, self.kernel_size, self.units, self.dropout)
 
     def call(self, images, training=None, return_attention=False):
         transformed, grid = self.transformer(self.check_images(images))
@@ -61,12 +55,4 @@ class STNClassifier(ImageClassifier):
         return transformer_picture(self, images, labels, path)
 
     def get_config(self):
-        return {
-            **super().get_config(),
-            "transform": self.transform,
-            "output_size": self.output_size,
-            "filters": self.filters,
-            "kernel_size": self.kernel_size,
-            "units": self.units,
-            "dropout": self.dropout,
-        }
+        return {**super().get_config(), "transform": self.transform, "output_size": self.output_size}

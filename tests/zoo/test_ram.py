@@ -1,0 +1,115 @@
+"""RAM: the gradient plumbing of the hybrid loss, inference modes, fit, round trip (both backends)."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+
+SMALL = dict(image_shape=(32, 32, 1), num_classes=3, class_names=["a", "b", "c"], glimpses=3, glimpse_size=6,
+             scales=2, glimpse_units=8, location_units=8, hidden_units=16)
+
+
+def model(**kw):
+    keras.utils.set_random_seed(0)
+    return zoo.load("ram", weights=None, **{**SMALL, **kw})
+
+
+def data(n=32, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.random((n, 32, 32, 1)).astype("float32")
+    return x, rng.integers(0, 3, n)
+
+
+def gradients(ram, loss_of_outputs, x, y):
+    """Gradients of a scalar function of the training-mode outputs w.r.t. every trainable variable."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = loss_of_outputs(ram(x, training=True), y)
+        grads = tape.gradient(loss, ram.trainable_variables)
+        return {v.path: None if g is None else np.asarray(g) for v, g in zip(ram.trainable_variables, grads)}
+    if backend == "jax":
+        import jax
+
+        trainable = [v.value for v in ram.trainable_variables]
+        others = [v.value for v in ram.non_trainable_variables]
+
+        def f(values):
+            out, _ = ram.stateless_call(values, others, x, training=True)
+            return loss_of_outputs(out, y)
+
+        grads = jax.grad(f)(trainable)
+        return {v.path: np.asarray(g) for v, g in zip(ram.trainable_variables, grads)}
+    pytest.skip(backend)
+
+
+def norm(grads, part):
+    values = [g for path, g in grads.items() if part in path and g is not None]
+    return sum(float(np.sum(np.square(g))) for g in values) ** 0.5
+
+
+def test_location_network_learns_only_from_reinforce():
+    ram = model()
+    x, y = data()
+    cross_entropy = lambda out, y: keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, out["probabilities"]))  # noqa: E731
+    reinforce_only = lambda out, y: -keras.ops.mean(keras.ops.sum(out["log_pi"] * 0.7, axis=1))  # noqa: E731
+    ce = gradients(ram, cross_entropy, x, y)
+    assert norm(ce, "location") == 0.0, "classification gradients leak into the location network"
+    assert norm(ce, "baseline") == 0.0
+    assert norm(ce, "glimpse") > 0 and norm(ce, "core") > 0 and norm(ce, "action") > 0
+    rf = gradients(ram, reinforce_only, x, y)
+    assert norm(rf, "location") > 0, "REINFORCE gives the location network no gradient"
+    assert norm(rf, "glimpse") == 0.0 and norm(rf, "core") == 0.0, "REINFORCE must reach only the location network"
+
+
+def test_hybrid_loss_gives_every_part_a_gradient():
+    ram = model()
+    x, y = data()
+    grads = gradients(ram, lambda out, y: ram.compute_loss(x, y, out), x, y)
+    for part in ("location", "baseline", "glimpse", "core", "action"):
+        assert norm(grads, part) > 0, part
+
+
+def test_inference_is_deterministic_and_returns_locations_in_range():
+    ram = model()
+    x, _ = data(4)
+    p1, att = ram(x, return_attention=True)
+    p2 = ram(x)
+    np.testing.assert_allclose(np.asarray(p1), np.asarray(p2), atol=1e-6)
+    locations = np.asarray(att["locations"])
+    assert locations.shape == (4, 3, 2) and np.all(np.abs(locations) <= 1)
+    assert att["patches"].shape == (4, 3, 2, 6, 6, 1)
+
+
+def test_monte_carlo_and_random_glimpses_are_reproducible():
+    x, _ = data(4)
+    for kw in ({"mc_samples": 5}, {"random_glimpses": True}):
+        ram = model(**kw)
+        a, b = np.asarray(ram(x)), np.asarray(ram(x))
+        np.testing.assert_allclose(a, b, atol=1e-6)
+        np.testing.assert_allclose(a.sum(-1), 1.0, atol=1e-5)
+
+
+def test_tiny_fit_and_evaluate():
+    ram = model()
+    x, y = data(64)
+    ram.compile(keras.optimizers.Adam(3e-3), metrics=["accuracy"])
+    history = ram.fit(x, y, batch_size=16, epochs=2, verbose=0).history
+    assert np.all(np.isfinite(history["loss"])) and "accuracy" in history
+    loss, accuracy = ram.evaluate(x, y, verbose=0)
+    assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
+
+
+def test_round_trip_and_bad_input(tmp_path):
+    ram = model()
+    ram.save(tmp_path / "ram.keras")
+    loaded = keras.saving.load_model(tmp_path / "ram.keras", safe_mode=True)
+    x, _ = data(3)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(ram(x)), atol=1e-6)
+    with pytest.raises(ValueError, match="expects float32 images"):
+        ram(np.zeros((1, 32, 32, 1), np.uint8))
+    with pytest.raises(ValueError, match="glimpses and mc_samples must be"):
+        zoo.load("ram", weights=None, glimpses=0)

@@ -1,0 +1,160 @@
+"""Recurrent Attention Model (Mnih, Heess, Graves, Kavukcuoglu 2014).
+
+For t = 0 … T−1:
+    l_t ~ π(l | h_t) = N(μ_t, σ²I),  μ_t = tanh(Linear(h_t))     location network (h_0 = 0: a learned start)
+    g_t = f_g(x, l_t)                                             glimpse network (layers.glimpse)
+    h_{t+1} = ReLU(Linear(h_t) + Linear(g_t))                     core network
+    b_t = Linear(h_t)                                             baseline
+p(y | x) = softmax(Linear(h_T))                                   action network
+
+Training (`fit`) minimises the hybrid loss
+    L = −log p(y|x)  −  Σ_t log π(l_t | h_t) · (R − b_t)  +  Σ_t (R − b_t)²,   R = 1[argmax p = y].
+The sampled locations are cut from the graph (stop_gradient), and the location network and
+the baseline read h_t through stop_gradient: the classification loss trains the glimpse, core
+and action networks, REINFORCE alone trains the location network, the squared error alone
+the baseline. At inference the locations are the means μ_t (deterministic); `mc_samples=M`
+averages p over M sampled episodes instead. Locations are normalised: (0, 0) is the image
+centre and ±1 its edges, so σ is in units of half the image side.
+"""
+
+import keras
+from keras import layers, ops
+
+from layers.glimpse import GlimpseNetwork
+from zoo.models.base import ImageClassifier
+from zoo.registry import register_model
+
+
+@register_model(
+    "ram",
+    summary="Recurrent Attention Model: k-scale glimpses chosen by a REINFORCE-trained policy",
+    paper="Mnih, Heess, Graves, Kavukcuoglu. Recurrent Models of Visual Attention. NIPS 2014",
+    default_weights="cluttered100_fashion_mnist",
+)
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class RecurrentAttentionModel(ImageClassifier):
+    """RAM classifier. `call(images, return_attention=True)` also returns locations and patches.
+
+    Args:
+        glimpses: T, the number of glimpses.
+        glimpse_size, scales: the retina's g and k.
+        std: σ of the Gaussian location policy (normalised units).
+        glimpse_units, location_units, hidden_units: widths of h_g, h_l and the core (128, 128, 256 in the paper).
+        random_glimpses: the paper's control: locations uniform in [−1, 1]², no policy.
+        mc_samples: M sampled episodes averaged at inference (1 = the deterministic mean path).
+        seed: seed of the inference-time randomness (random glimpses, MC samples).
+    """
+
+    def __init__(
+        self,
+        image_shape=(100, 100, 1),
+        num_classes=10,
+        glimpses=8,
+        glimpse_size=12,
+        scales=3,
+        std=0.1,
+        glimpse_units=128,
+        location_units=128,
+        hidden_units=256,
+        random_glimpses=False,
+        mc_samples=1,
+        seed=0,
+        class_names=None,
+        **kwargs,
+    ):
+        super().__init__(image_shape, num_classes, class_names, **kwargs)
+        if int(glimpses) < 1 or int(mc_samples) < 1 or float(std) <= 0:
+            raise ValueError(f"glimpses and mc_samples must be ≥ 1 and std > 0; got {glimpses}, {mc_samples}, {std}")
+        self.glimpses, self.glimpse_size, self.scales = int(glimpses), int(glimpse_size), int(scales)
+        self.std, self.hidden_units = float(std), int(hidden_units)
+        self.glimpse_units, self.location_units = int(glimpse_units), int(location_units)
+        self.random_glimpses, self.mc_samples, self.seed = bool(random_glimpses), int(mc_samples), int(seed)
+        self.glimpse_net = GlimpseNetwork(glimpse_size, scales, glimpse_units, location_units, hidden_units, name="glimpse")
+        self.core_h = layers.Dense(self.hidden_units, name="core_h")
+        self.core_g = layers.Dense(self.hidden_units, use_bias=False, name="core_g")
+        self.locator = layers.Dense(2, activation="tanh", name="location")
+        self.action = layers.Dense(self.num_classes, activation="softmax", name="action")
+        self.baseline = layers.Dense(1, name="baseline")
+        self.noise = keras.random.SeedGenerator(self.seed)
+
+    def episode(self, images, sample, seed=None):
+        """One pass of T glimpses. Returns p(y|x), locations (B,T,2), log π (B,T), baselines (B,T), patches."""
+        batch = ops.shape(images)[0]
+        seed = self.noise if seed is None else seed
+        h = ops.zeros((batch, self.hidden_units))
+        locations, log_pi, baselines, patches = [], [], [], []
+        for _ in range(self.glimpses):
+            mean = self.locator(ops.stop_gradient(h))
+            if self.random_glimpses:
+                location = keras.random.uniform((batch, 2), -1.0, 1.0, seed=seed)
+            elif sample:
+                location = ops.clip(mean + self.std * keras.random.normal((batch, 2), seed=seed), -1.0, 1.0)
+            else:
+                location = mean
+            location = ops.stop_gradient(location)
+            log_pi.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.std**2))
+            baselines.append(ops.squeeze(self.baseline(ops.stop_gradient(h)), -1))
+            g, patch = self.glimpse_net(images, location, return_patches=True)
+            h = ops.relu(self.core_h(h) + self.core_g(g))
+            locations.append(location)
+            patches.append(patch)
+        probabilities = self.action(h)
+        return probabilities, ops.stack(locations, 1), ops.stack(log_pi, 1), ops.stack(baselines, 1), ops.stack(patches, 1)
+
+    def call(self, images, training=None, return_attention=False):
+        images = self.check_images(images)
+        if training:
+            probabilities, _, log_pi, baselines, _ = self.episode(images, sample=True)
+            return {"probabilities": probabilities, "log_pi": log_pi, "baseline": baselines}
+        if self.mc_samples > 1:
+            batch = ops.shape(images)[0]
+            tiled = ops.tile(images, (self.mc_samples, 1, 1, 1))  # sample-major: [x, x, …]
+            probabilities, locations, _, _, patches = self.episode(tiled, sample=True, seed=self.seed)
+            probabilities = ops.mean(ops.reshape(probabilities, (self.mc_samples, batch, self.num_classes)), 0)
+            locations, patches = locations[:batch], patches[:batch]  # the first episode, for plots
+        else:
+            seed = self.seed if self.random_glimpses else None
+            probabilities, locations, _, _, patches = self.episode(images, sample=False, seed=seed)
+        if return_attention:
+            return probabilities, {"locations": locations, "patches": patches}
+        return probabilities
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """Cross-entropy + REINFORCE with the learned baseline + the baseline's squared error."""
+        labels = ops.cast(ops.reshape(y, (-1,)), "int32")
+        if not isinstance(y_pred, dict):  # evaluate(): the deterministic path has no policy terms
+            return ops.mean(keras.losses.sparse_categorical_crossentropy(labels, y_pred))
+        probabilities = y_pred["probabilities"]
+        cross_entropy = ops.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))
+        reward = ops.cast(ops.equal(ops.cast(ops.argmax(probabilities, -1), "int32"), labels), "float32")
+        reward = ops.expand_dims(ops.stop_gradient(reward), 1)
+        advantage = ops.stop_gradient(reward - y_pred["baseline"])
+        reinforce = -ops.mean(ops.sum(y_pred["log_pi"] * advantage, axis=1))
+        baseline_error = ops.mean(ops.sum(ops.square(reward - y_pred["baseline"]), axis=1))
+        return cross_entropy + reinforce + baseline_error
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        if isinstance(y_pred, dict):
+            y_pred = y_pred["probabilities"]
+        return super().compute_metrics(x, y, y_pred, sample_weight)
+
+    def picture(self, images, labels, path):
+        """The glimpse path on each image, and the k-scale patches of every glimpse (PNG)."""
+        from zoo.pictures import glimpse_picture
+
+        return glimpse_picture(self, images, labels, path)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "glimpses": self.glimpses,
+            "glimpse_size": self.glimpse_size,
+            "scales": self.scales,
+            "std": self.std,
+            "glimpse_units": self.glimpse_units,
+            "location_units": self.location_units,
+            "hidden_units": self.hidden_units,
+            "random_glimpses": self.random_glimpses,
+            "mc_samples": self.mc_samples,
+            "seed": self.seed,
+        }
