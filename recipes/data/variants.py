@@ -75,6 +75,12 @@ def generate(name, images, seed, split_index, count=None):
     return out
 
 
+def cluttered(items, size, fragments, seed=0):
+    """Each item (N, 28, 28, 1) uint8 at a random place on a size×size canvas with `fragments`
+    8×8 pieces of other items: the RAM paper's clutter at any canvas size (benchmarks use it)."""
+    return _cluttered(np.random.default_rng(seed), np.ascontiguousarray(items[..., 0]), 0, len(items), size, fragments)[..., None]
+
+
 def _paste(canvas, patches, positions):
     """np.maximum each patch into its canvas at (y, x) = positions[:, i]."""
     h, w = patches.shape[1:]

@@ -11,14 +11,15 @@ from zoo.models.base import ImageClassifier
 from zoo.registry import register_model
 
 
-def conv_classifier(num_classes, filters=(32, 64), kernel_size=5, units=128, dropout=0.25, name="classifier"):
+def conv_classifier(num_classes, filters=(32, 64), kernel_size=5, units=128, dropout=0.25, pool_size=2,
+                    name="classifier"):
     """conv(f1, k) → pool → conv(f2, k) → pool → dense(units) → dropout → softmax."""
     return keras.Sequential(
         [
             layers.Conv2D(filters[0], kernel_size, activation="relu"),
-            layers.MaxPooling2D(2),
+            layers.MaxPooling2D(pool_size),
             layers.Conv2D(filters[1], kernel_size, activation="relu"),
-            layers.MaxPooling2D(2),
+            layers.MaxPooling2D(pool_size),
             layers.Flatten(),
             layers.Dense(units, activation="relu"),
             layers.Dropout(dropout),
@@ -47,6 +48,7 @@ class ConvNet(ImageClassifier):
         units=128,
         dropout=0.25,
         class_names=None,
+        pool_size=2,
         **kwargs,
     ):
         super().__init__(image_shape, num_classes, class_names, **kwargs)
@@ -56,7 +58,9 @@ class ConvNet(ImageClassifier):
         self.kernel_size = int(kernel_size)
         self.units = int(units)
         self.dropout = float(dropout)
-        self.classifier = conv_classifier(num_classes, self.filters, self.kernel_size, self.units, self.dropout)
+        self.pool_size = int(pool_size)
+        self.classifier = conv_classifier(num_classes, self.filters, self.kernel_size, self.units, self.dropout,
+                                          self.pool_size)
 
     def call(self, images, training=None, return_attention=False):
         probabilities = self.classifier(self.check_images(images), training=training)
@@ -69,4 +73,5 @@ class ConvNet(ImageClassifier):
             "kernel_size": self.kernel_size,
             "units": self.units,
             "dropout": self.dropout,
+            "pool_size": self.pool_size,
         }

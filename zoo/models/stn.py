@@ -34,9 +34,10 @@ class STNClassifier(ConvNet):
         units=128,
         dropout=0.25,
         class_names=None,
+        pool_size=2,
         **kwargs,
     ):
-        super().__init__(image_shape, num_classes, filters, kernel_size, units, dropout, class_names, **kwargs)
+        super().__init__(image_shape, num_classes, filters, kernel_size, units, dropout, class_names, pool_size, **kwargs)
         self.transform = transform
         self.output_size = tuple(int(s) for s in output_size)
         self.transformer = SpatialTransformer(self.output_size, transform=transform, return_grid=True, name="transformer")
