@@ -16,15 +16,13 @@ import argparse
 import os
 import platform
 import tempfile
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from export import to_tflite  # noqa: E402
-from export.runtime import Runtime  # noqa: E402
+from export.runtime import Runtime, median_ms  # noqa: E402
 from export.tflite import frozen_serving_function  # noqa: E402
 from recipes import data  # noqa: E402
 from recipes.data.variants import cluttered  # noqa: E402
@@ -41,16 +39,6 @@ def flops(model):
     options = option_builder.ProfileOptionBuilder(option_builder.ProfileOptionBuilder.float_operation())
     options = options.with_empty_output().build()
     return model_analyzer.profile(graph, options=options).total_float_ops
-
-
-def median_ms(fn, runs):
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
 
 
 def measure(name, model, images, runs, workdir):

@@ -4,7 +4,20 @@ Imports only NumPy and `ai-edge-litert` (or the old `tflite-runtime` where it st
 imports), never TensorFlow, so it runs on edge devices.
 """
 
+import time
+
 import numpy as np
+
+
+def median_ms(fn, runs=50):
+    """Median wall time of `fn()` in milliseconds over `runs` calls, after one warm-up call."""
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return 1000 * float(np.median(times))
 
 
 def _interpreter_class():

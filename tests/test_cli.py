@@ -78,3 +78,14 @@ def test_export_int8_prints_parity_accuracy_change_and_latency(tmp_path, capsys)
 def test_export_refuses_to_write_subset_results_into_the_card(tmp_path):
     with pytest.raises(SystemExit, match="refusing to write export results measured on a subset"):
         main(["export", "cnn", "--weights", "rts_mnist5k", "--out", str(tmp_path / "c.tflite"), "--eval-limit", "10", "--write"])
+
+
+def test_readme_results_are_generated_from_the_cards():
+    from pathlib import Path
+
+    from zoo.cli import README_MARKERS, results_markdown
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    start, end = README_MARKERS
+    block = readme.split(start, 1)[1].split(end, 1)[0]
+    assert block.strip() == results_markdown().strip(), "README results are stale: run `zoo results --update-readme`"

@@ -14,6 +14,22 @@ def _pyplot():
     return plt
 
 
+def _title(ax, model, probabilities, label):
+    """Title an image with its predicted class; red, with the true class, when it is wrong."""
+    predicted = int(np.argmax(probabilities))
+    wrong = label is not None and int(label) != predicted
+    title = model.class_names[predicted] + (f" (true: {model.class_names[int(label)]})" if wrong else "")
+    ax.set_title(title, fontsize=8, color="red" if wrong else "black")
+
+
+def _save(fig, path, dpi=110):
+    """Write the figure as PNG atomically and close it."""
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, dpi=dpi, format="png")
+    _pyplot().close(fig)
+    return path
+
+
 def transformer_picture(model, images, labels, path, columns=4):
     """For each image: the input with the transformer's sampling region outlined, beside its output V.
 
@@ -39,19 +55,12 @@ def transformer_picture(model, images, labels, path, columns=4):
         left.plot(normalized_to_pixel(border[:, 0], width), normalized_to_pixel(border[:, 1], height), "r-", lw=1.2)
         left.set_xlim(-0.5, width - 0.5)
         left.set_ylim(height - 0.5, -0.5)
-        predicted = int(np.argmax(probs[i]))
-        title = model.class_names[predicted]
-        if labels is not None and int(labels[i]) != predicted:
-            title += f" (true: {model.class_names[int(labels[i])]})"
-        left.set_title(title, fontsize=8, color="black" if labels is None or int(labels[i]) == predicted else "red")
+        _title(left, model, probs[i], None if labels is None else labels[i])
         right.imshow(transformed[i, ..., 0], cmap="gray", vmin=0, vmax=1)
         right.set_title("transformed", fontsize=8)
     fig.suptitle("Spatial Transformer: input with sampling grid (red) → transformer output", fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)
 
 
 def predictions_picture(model, images, labels, path, columns=8):
@@ -65,14 +74,9 @@ def predictions_picture(model, images, labels, path, columns=8):
     for i, image in enumerate(images):
         ax = axes[i // columns, i % columns]
         ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
-        predicted = int(np.argmax(probs[i]))
-        wrong = labels is not None and int(labels[i]) != predicted
-        ax.set_title(model.class_names[predicted], fontsize=8, color="red" if wrong else "black")
+        _title(ax, model, probs[i], None if labels is None else labels[i])
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=110)
 
 
 def glimpse_picture(model, images, labels, path, rows=6):
@@ -106,10 +110,7 @@ def glimpse_picture(model, images, labels, path, rows=6):
             ax.text(x, y, str(t + 1), color="yellow", fontsize=7, ha="center", va="center")
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
-        predicted = int(np.argmax(probs[i]))
-        wrong = labels is not None and int(labels[i]) != predicted
-        title = model.class_names[predicted] + (f" (true: {model.class_names[int(labels[i])]})" if wrong else "")
-        ax.set_title(title, fontsize=8, color="red" if wrong else "black")
+        _title(ax, model, probs[i], None if labels is None else labels[i])
         for t in range(steps):
             strip = np.concatenate([patches[i, t, s, ..., 0] for s in range(scales)], axis=1)
             axes[i, t + 1].imshow(strip, cmap="gray", vmin=0, vmax=max(float(strip.max()), 1e-6))
@@ -118,7 +119,4 @@ def glimpse_picture(model, images, labels, path, rows=6):
     fig.suptitle("RAM: glimpse path (green: finest patch, red: coarsest) and each glimpse's patches, fine → coarse",
                  fontsize=10)
     fig.tight_layout()
-    with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
-    return path
+    return _save(fig, path, dpi=100)
