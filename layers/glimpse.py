@@ -1,10 +1,14 @@
 """RAM's retina and glimpse network (Mnih et al. 2014).
 
 Glimpse sensor ρ(x, l): k square patches centred on the location l ∈ [−1, 1]² ((0, 0) is the
-image centre, ±1 its edges, as in `layers.sampler`); patch s has side g·2^s pixels and is
-reduced to g×g by averaging 2^s × 2^s blocks. Patches are read with the shared bilinear
-sampler, so points outside the image are zeros, gradients reach the image, and the sensor
-exports to TFLite with builtin ops. Its cost depends on g and k, never on the image size.
+image centre, ±1 its edges, as in `layers.sampler`); patch s has side g·2^s pixels, resized to
+g×g. The image is first average-pooled into a pyramid (level s: 2^s × 2^s block means, zero
+padded), once per image; patch s is then g×g bilinear reads of level s. Where the patch lies
+on level s's block grid the result is exactly the block means of the g·2^s-pixel patch;
+elsewhere it blends neighbouring blocks. A glimpse costs k·g² reads whatever the image size
+(only the pyramid, built once, grows with it). Reads use the shared bilinear sampler, so points
+outside the image are zeros, gradients reach the image, and the sensor exports to TFLite with
+builtin ops.
 
 Glimpse network: g = f_g(x, l) = ReLU(Linear(h_g) + Linear(h_l)),
 h_g = ReLU(Linear(ρ(x, l))), h_l = ReLU(Linear(l)).
@@ -31,27 +35,41 @@ class GlimpseSensor(layers.Layer):
         if self.size < 1 or self.scales < 1:
             raise ValueError(f"size and scales must be positive; got size={size}, scales={scales}")
 
+    def pyramid(self, images):
+        """Level s = `images` average-pooled by 2^s (zero-padded to even sizes), s = 0 … k−1."""
+        levels = [images]
+        for _ in range(1, self.scales):
+            level = levels[-1]
+            pad_h, pad_w = level.shape[1] % 2, level.shape[2] % 2
+            if pad_h or pad_w:
+                level = ops.pad(level, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
+            levels.append(ops.average_pool(level, 2, strides=2, padding="valid"))
+        return levels
+
     def call(self, images, locations):
-        height, width = images.shape[1], images.shape[2]
+        """`images` (B, H, W, C), or the list `pyramid(images)` to reuse it across glimpses."""
+        levels = images if isinstance(images, (list, tuple)) else self.pyramid(images)
+        if len(levels) != self.scales:
+            raise ValueError(f"expected a pyramid of {self.scales} levels; got {len(levels)}")
         if locations.shape[-1] != 2:
             raise ValueError(f"locations must be (batch, 2) as (x, y) in [-1, 1]; got shape {locations.shape}")
+        height, width = levels[0].shape[1], levels[0].shape[2]
         cx = ops.reshape(normalized_to_pixel(locations[:, 0], width), (-1, 1, 1))
         cy = ops.reshape(normalized_to_pixel(locations[:, 1], height), (-1, 1, 1))
+        offsets = ops.arange(self.size, dtype="float32") - (self.size - 1) / 2.0
+        dx, dy = ops.meshgrid(offsets, offsets, indexing="xy")
         patches = []
-        for s in range(self.scales):
-            factor = 2**s
-            side = self.size * factor
-            offsets = ops.arange(side, dtype="float32") - (side - 1) / 2.0
-            dx, dy = ops.meshgrid(offsets, offsets, indexing="xy")
-            patch = bilinear_sample(images, cx + dx[None], cy + dy[None])  # (B, side, side, C)
-            if factor > 1:  # average factor×factor blocks: the patch resized to g×g
-                channels = images.shape[3]
-                patch = ops.reshape(patch, (-1, self.size, factor, self.size, factor, channels))
-                patch = ops.mean(patch, axis=(2, 4))
-            patches.append(patch)
+        for s, level in enumerate(levels):
+            factor = 2.0**s
+            # Pixel p of level s is the block mean centred at p·2^s + (2^s − 1)/2 in the image.
+            x = (cx - (factor - 1) / 2) / factor + dx[None]
+            y = (cy - (factor - 1) / 2) / factor + dy[None]
+            patches.append(bilinear_sample(level, x, y))
         return ops.stack(patches, axis=1)
 
     def compute_output_shape(self, images_shape, locations_shape=None):
+        if isinstance(images_shape[0], (list, tuple)):  # the shapes of a pyramid (a shape itself may be a list)
+            images_shape = images_shape[0]
         return (images_shape[0], self.scales, self.size, self.size, images_shape[3])
 
     def get_config(self):
@@ -86,6 +104,7 @@ class GlimpseNetwork(layers.Layer):
         self.from_location.build((None, self.location_units))
 
     def call(self, images, locations, return_patches=False):
+        """`images` (B, H, W, C) or its pyramid (`self.sensor.pyramid(images)`, reused across glimpses)."""
         patches = self.sensor(images, locations)
         features = ops.relu(self.from_glimpse(self.h_g(self.flatten(patches))) + self.from_location(self.h_l(locations)))
         return (features, patches) if return_patches else features

@@ -13,12 +13,30 @@ def sense(size, scales, location, image=IMAGE):
     return np.asarray(GlimpseSensor(size, scales)(image, np.array([location], "float32")))[0]
 
 
-def test_centre_patch_is_the_centre_crop_and_coarser_scales_are_block_means():
-    patches = sense(4, 2, [0.0, 0.0])
-    assert patches.shape == (2, 4, 4, 1)
-    np.testing.assert_array_equal(patches[0, ..., 0], IMAGE[0, 3:7, 3:7, 0])
-    # Scale 1 covers 8×8 pixels, each output pixel the mean of a 2×2 block.
-    np.testing.assert_allclose(patches[1, ..., 0], IMAGE[0, 1:9, 1:9, 0].reshape(4, 2, 4, 2).mean((1, 3)))
+def test_finest_patch_is_the_crop_and_coarser_scales_are_block_means():
+    # x = y = 0.6 → pixel 7.5: the 4×4 patch covers pixels 6..9, the 8×8 one 4..11, the 16×16 one
+    # 0..15, each on its level's block grid; pixels from 10 on are outside the image (zeros).
+    patches = sense(4, 3, [0.6, 0.6])
+    assert patches.shape == (3, 4, 4, 1)
+    padded = np.pad(IMAGE[0, :, :, 0], ((0, 6), (0, 6)))
+    np.testing.assert_array_equal(patches[0, ..., 0], padded[6:10, 6:10])
+    np.testing.assert_allclose(patches[1, ..., 0], padded[4:12, 4:12].reshape(4, 2, 4, 2).mean((1, 3)), atol=1e-4)
+    np.testing.assert_allclose(patches[2, ..., 0], padded[0:16, 0:16].reshape(4, 4, 4, 4).mean((1, 3)), atol=1e-4)
+
+
+def test_off_grid_coarse_patches_blend_neighbouring_blocks():
+    # At the centre (pixel 4.5) the 8×8 patch is off level 1's block grid by one pixel: each read
+    # is halfway between two block means in x and in y.
+    coarse = sense(4, 2, [0.0, 0.0])[1, ..., 0]
+    blocks = IMAGE[0, :, :, 0].reshape(5, 2, 5, 2).mean((1, 3))  # level 1 of the pyramid
+    expected = 0.25 * (blocks[0:4, 0:4] + blocks[0:4, 1:5] + blocks[1:5, 0:4] + blocks[1:5, 1:5])
+    np.testing.assert_allclose(coarse, expected, atol=1e-4)
+
+
+def test_a_reused_pyramid_gives_the_same_patches():
+    sensor = GlimpseSensor(4, 3)
+    location = np.array([[0.3, -0.6]], "float32")
+    np.testing.assert_allclose(np.asarray(sensor(sensor.pyramid(IMAGE), location)), np.asarray(sensor(IMAGE, location)))
 
 
 def test_off_centre_location_in_pixels():

@@ -82,6 +82,7 @@ class RecurrentAttentionModel(ImageClassifier):
         batch = ops.shape(images)[0]
         seed = self.noise if seed is None else seed
         h = ops.zeros((batch, self.hidden_units))
+        pyramid = self.glimpse_net.sensor.pyramid(images)  # built once, read by every glimpse
         locations, log_pi, baselines, patches = [], [], [], []
         for _ in range(self.glimpses):
             mean = self.locator(ops.stop_gradient(h))
@@ -94,7 +95,7 @@ class RecurrentAttentionModel(ImageClassifier):
             location = ops.stop_gradient(location)
             log_pi.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.std**2))
             baselines.append(ops.squeeze(self.baseline(ops.stop_gradient(h)), -1))
-            g, patch = self.glimpse_net(images, location, return_patches=True)
+            g, patch = self.glimpse_net(pyramid, location, return_patches=True)
             h = ops.relu(self.core_h(h) + self.core_g(g))
             locations.append(location)
             patches.append(patch)
