@@ -139,3 +139,15 @@ def test_ram_inference_path_exports_with_builtin_ops(tmp_path):
     report = to_tflite(ram, tmp_path / "ram.tflite", check_inputs=real_like())
     assert report.max_abs_diff <= 1e-4 and report.top1_agreement == 1.0
     assert "GATHER" in report.ops and not any("Flex" in op for op in report.ops)
+
+
+def test_int8_keeps_the_pretrained_transformer_working(tmp_path):
+    """Fully int8 sampler coordinates moved the grid off the object (-66 points); they stay float."""
+    from recipes import data
+
+    model = zoo.load("stn", weights="rts_mnist5k")
+    images, _ = data.load_arrays("rts_mnist5k", "test", limit=256)
+    train, _ = data.load_arrays("rts_mnist5k", "train", limit=200)
+    report = to_tflite(model, tmp_path / "stn.int8.tflite", quantize="int8",
+                       representative=train.astype("float32") / 255, check_inputs=images.astype("float32") / 255)
+    assert report.top1_agreement >= 0.97
