@@ -7,7 +7,8 @@ on (no GPU was available); the cards state the hardware and wall time.
 """
 
 import dataclasses
-import difflib
+
+from zoo.registry import did_you_mean
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,7 +75,5 @@ RECIPES = {
 def get(name):
     """The recipe `name`, or a ValueError that lists close names."""
     if name not in RECIPES:
-        close = difflib.get_close_matches(str(name), RECIPES, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown recipe {name!r}.{hint} Recipes: {', '.join(sorted(RECIPES))}.")
+        raise ValueError(f"unknown recipe {name!r}.{did_you_mean(name, RECIPES)} Recipes: {', '.join(sorted(RECIPES))}.")
     return RECIPES[name]

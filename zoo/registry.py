@@ -42,6 +42,12 @@ REQUIRED_KEYS = set(RECORD_KEYS) - {"url", "metrics", "eval_command", "baseline"
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
+def did_you_mean(name, choices, n=3, cutoff=0.5):
+    """" Did you mean 'x', 'y'?" for the choices closest to `name`, or "" when none is close."""
+    close = difflib.get_close_matches(str(name), list(choices), n=n, cutoff=cutoff)
+    return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
     name: str
@@ -86,9 +92,7 @@ def entry(name):
     """The registered model `name`, or a ValueError that suggests close names."""
     _ensure_models_imported()
     if not isinstance(name, str) or name not in _MODELS:
-        close = difflib.get_close_matches(str(name), _MODELS, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
-        raise ValueError(f"unknown model {name!r}.{hint} Available models: {', '.join(sorted(_MODELS))}.")
+        raise ValueError(f"unknown model {name!r}.{did_you_mean(name, _MODELS)} Available models: {', '.join(sorted(_MODELS))}.")
     return _MODELS[name]
 
 
@@ -128,10 +132,8 @@ def record(name, tag="default"):
             )
         tag = model.default_weights
     if tag not in known:
-        close = difflib.get_close_matches(str(tag), known, n=3, cutoff=0.5)
-        hint = f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
         raise ValueError(
-            f"model {name!r} has no weights tagged {tag!r}.{hint} Tags: {', '.join(sorted(known)) or 'none'}."
+            f"model {name!r} has no weights tagged {tag!r}.{did_you_mean(tag, known)} Tags: {', '.join(sorted(known)) or 'none'}."
         )
     return known[tag]
 

@@ -14,7 +14,6 @@ Loaded bases are cached per (base, split, source, data_dir); the 2 most recent v
 results are cached too. Returned arrays are shared with the cache and read-only.
 """
 
-import difflib
 import functools
 import operator
 
@@ -23,6 +22,7 @@ import numpy as np
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
 from recipes.data import sources, variants
 from recipes.data.sources import DataNotFoundError
+from zoo.registry import did_you_mean
 
 __all__ = ["DataNotFoundError", "dataset", "info", "list_datasets", "load_arrays", "preview"]
 
@@ -68,9 +68,7 @@ def _resolve(name):
     """(base, variant or None) of a dataset name; ValueError with close matches if unknown."""
     if name in _NAMES:
         return _NAMES[name]
-    close = difflib.get_close_matches(str(name), list(_NAMES), n=5)
-    hint = f" Did you mean {', '.join(map(repr, close))}?" if close else ""
-    raise ValueError(f"unknown dataset {name!r}.{hint} List every name with recipes.data.list_datasets().")
+    raise ValueError(f"unknown dataset {name!r}.{did_you_mean(name, _NAMES, n=5, cutoff=0.6)} List every name with recipes.data.list_datasets().")
 
 
 def _check_split(split):
