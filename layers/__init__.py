@@ -3,7 +3,16 @@
 `layers` imports nothing else of the project.
 """
 
+from layers.glimpse import GlimpseNetwork, GlimpseSensor
 from layers.sampler import bilinear_sample, normalized_to_pixel
 from layers.spatial_transformer import SpatialTransformer, sample_grid, transform_grid
 
-__all__ = ["SpatialTransformer", "bilinear_sample", "normalized_to_pixel", "sample_grid", "transform_grid"]
+__all__ = [
+    "GlimpseNetwork",
+    "GlimpseSensor",
+    "SpatialTransformer",
+    "bilinear_sample",
+    "normalized_to_pixel",
+    "sample_grid",
+    "transform_grid",
+]
