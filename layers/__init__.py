@@ -3,11 +3,29 @@
 `layers` imports nothing else of the project.
 """
 
+from layers.attention import (
+    AdditiveAttention,
+    HardAttention,
+    LocalAttention,
+    MovingAverageBaseline,
+    MultiplicativeAttention,
+    SoftAttention,
+    doubly_stochastic_penalty,
+    reinforce_loss,
+)
 from layers.glimpse import GlimpseNetwork, GlimpseSensor
 from layers.sampler import bilinear_sample, normalized_to_pixel
 from layers.spatial_transformer import SpatialTransformer, sample_grid, transform_grid
 
 __all__ = [
+    "AdditiveAttention",
+    "HardAttention",
+    "LocalAttention",
+    "MovingAverageBaseline",
+    "MultiplicativeAttention",
+    "SoftAttention",
+    "doubly_stochastic_penalty",
+    "reinforce_loss",
     "GlimpseNetwork",
     "GlimpseSensor",
     "SpatialTransformer",
