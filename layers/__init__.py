@@ -13,6 +13,7 @@ from layers.attention import (
     doubly_stochastic_penalty,
     reinforce_loss,
 )
+from layers.filterbank import GaussianReader, GaussianWriter, apply_filters, filterbank
 from layers.glimpse import GlimpseNetwork, GlimpseSensor
 from layers.sampler import bilinear_sample, normalized_to_pixel
 from layers.spatial_transformer import SpatialTransformer, sample_grid, transform_grid
@@ -25,10 +26,14 @@ __all__ = [
     "MultiplicativeAttention",
     "SoftAttention",
     "doubly_stochastic_penalty",
+    "filterbank",
     "reinforce_loss",
+    "GaussianReader",
+    "GaussianWriter",
     "GlimpseNetwork",
     "GlimpseSensor",
     "SpatialTransformer",
+    "apply_filters",
     "bilinear_sample",
     "normalized_to_pixel",
     "sample_grid",

@@ -1,0 +1,303 @@
+"""Grid LSTM (Kalchbrenner, Danihelka & Graves 2015): LSTM cells along every dimension of a grid.
+
+An N-LSTM block receives N hidden vectors h_1..h_N and N memory vectors m_1..m_N, concatenates
+the hidden vectors into the shared vector H = [h_1; ...; h_N] and computes one transform per
+dimension i, (h'_i, m'_i) = LSTM(H, m_i, W_i), with W_i packing [W^u; W^f; W^c; W^o]:
+
+    g^u = σ(W^u H + b^u)   g^f = σ(W^f H + b^f)   g^o = σ(W^o H + b^o)   g^c = tanh(W^c H + b^c)
+    m'  = g^f ⊙ m + g^u ⊙ g^c
+    h'  = g^o ⊙ tanh(m')
+
+The paper writes the last line h' = tanh(g^o ⊙ m'); we use the standard LSTM form above, which
+is Keras's `LSTMCell` (h = o ⊙ tanh(c)): a 1-LSTM block with a step input is exactly an LSTM.
+Dimensions are 0-based here (the paper's dimension 1 is our dimension 0).
+
+`GridLSTMCell` is the block (and a Keras RNN cell); `GridLSTM1D` (a deep 1-LSTM over a vector)
+and `GridLSTM2D` (a time × depth 2-LSTM over a sequence) arrange blocks in a grid.
+"""
+
+import keras
+from keras import layers, ops
+
+
+def _forget_bias_one(units):
+    """b = [b^u, b^f, b^c, b^o] = [0, 1, 0, 0]: the forget gate starts open."""
+
+    def initializer(shape, dtype=None):
+        return ops.concatenate(
+            [ops.zeros((units,), dtype), ops.ones((units,), dtype), ops.zeros((2 * units,), dtype)]
+        )
+
+    return initializer
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class GridLSTMCell(layers.Layer):
+    """An N-LSTM block: (h'_i, m'_i) = LSTM(H, m_i, W_i) for every dimension i, H = [h_1; ...; h_N].
+
+    Each dimension is one of
+        "lstm"         the LSTM transform above (forget-gate bias initialised to 1);
+        "identity"     h'_i = h_i, m'_i = m_i: the vectors pass through unchanged, no weights;
+        an activation  the paper's non-LSTM dimension h'_i = α(V_i H + b_i) with α that Keras
+                       activation ("relu", "tanh", "linear" for the paper's identity α, ...);
+                       it has no memory cell and carries m'_i = m_i unchanged.
+
+    Priority (paper §3.4): the dimensions in `priority` are computed after all the others, in the
+    order given; each sees H' = [h_1; ...; h_N] in which the hidden vector of every dimension
+    already computed is replaced by its output h'. `priority=(0,)` is the paper's prioritised
+    first dimension, H' = [h_1; h'_2; ...; h'_N]. Without priority all transforms read H.
+
+    With `tied=True` all LSTM dimensions share one W (and b); transfer dimensions keep their V_i.
+
+    As a Keras RNN cell, `keras.layers.RNN(GridLSTMCell(...))`, the block's dimensions all run
+    along the sequence and the step input x_t joins the shared vector, H = [x_t; h_1; ...; h_N]
+    (the paper's standard LSTM, H = [I x_t; h], with the projection I folded into W). The states
+    are [h_1, m_1, ..., h_N, m_N] and the output is [h'_1; ...; h'_N]. With one LSTM dimension
+    this is `keras.layers.LSTMCell`, W = [kernel; recurrent_kernel].
+
+    Args:
+        units: d, the size of every hidden and memory vector.
+        dimensions: one kind per grid dimension (see above); N = len(dimensions).
+        tied: share the LSTM weights across dimensions.
+        priority: dimension indices computed last, in this order (see above).
+        kernel_initializer: initialiser of W and V.
+    """
+
+    def __init__(
+        self,
+        units,
+        dimensions=("lstm",),
+        tied=False,
+        priority=(),
+        kernel_initializer="glorot_uniform",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units = int(units)
+        if self.units < 1:
+            raise ValueError(f"units must be positive, got {units}")
+        self.dimensions = tuple(dimensions)
+        if not self.dimensions:
+            raise ValueError("dimensions must name at least one dimension")
+        self.activations = {
+            i: keras.activations.get(kind)
+            for i, kind in enumerate(self.dimensions)
+            if kind not in ("lstm", "identity")
+        }
+        self.tied = bool(tied)
+        self.priority = tuple(int(i) for i in priority)
+        if len(set(self.priority)) != len(self.priority) or not all(
+            0 <= i < len(self.dimensions) for i in self.priority
+        ):
+            raise ValueError(
+                f"priority must list distinct dimension indices in [0, {len(self.dimensions)}), "
+                f"got {priority}"
+            )
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        n = len(self.dimensions)
+        self.state_size = [self.units] * (2 * n)
+        self.output_size = self.units * n
+
+    def build(self, input_shape=None):
+        """input_shape: (batch, features) of the step input x_t in RNN use; None for a block
+        that reads hidden vectors only (H = [h_1; ...; h_N])."""
+        in_dim = (0 if input_shape is None else input_shape[-1]) + self.units * len(self.dimensions)
+        self.transforms = {}  # dimension index -> (kernel, bias); tied LSTM dimensions share one
+        lstm_weights = None
+        for i, kind in enumerate(self.dimensions):
+            if kind == "lstm":
+                if lstm_weights is None or not self.tied:
+                    suffix = "" if self.tied else f"_{i}"
+                    lstm_weights = (
+                        self.add_weight((in_dim, 4 * self.units), self.kernel_initializer, name=f"W{suffix}"),
+                        self.add_weight((4 * self.units,), _forget_bias_one(self.units), name=f"b{suffix}"),
+                    )
+                self.transforms[i] = lstm_weights
+            elif kind != "identity":
+                self.transforms[i] = (
+                    self.add_weight((in_dim, self.units), self.kernel_initializer, name=f"V_{i}"),
+                    self.add_weight((self.units,), "zeros", name=f"c_{i}"),
+                )
+
+    def transform(self, i, H, m):
+        """(h'_i, m'_i) of dimension i from the shared vector H and its memory m_i."""
+        kernel, bias = self.transforms[i]
+        z = ops.matmul(H, kernel) + bias
+        if self.dimensions[i] != "lstm":
+            return self.activations[i](z), m
+        g_u, g_f, g_c, g_o = ops.split(z, 4, axis=-1)
+        m_new = ops.sigmoid(g_f) * m + ops.sigmoid(g_u) * ops.tanh(g_c)
+        return ops.sigmoid(g_o) * ops.tanh(m_new), m_new
+
+    def block(self, h, m, x=None):
+        """The N-LSTM block: lists h = [h_1..h_N], m = [m_1..m_N] (each (batch, d)) → h', m'.
+
+        `x`, if given, is prepended to the shared vector: H = [x; h_1; ...; h_N]."""
+        edge = [] if x is None else [x]
+        h_new, m_new = list(h), list(m)
+        H = ops.concatenate(edge + list(h), axis=-1)
+        for i in self.transforms:
+            if i not in self.priority:
+                h_new[i], m_new[i] = self.transform(i, H, m[i])
+        for i in self.priority:
+            if i in self.transforms:
+                H_prime = ops.concatenate(edge + h_new, axis=-1)  # h_new[i] is still h_i
+                h_new[i], m_new[i] = self.transform(i, H_prime, m[i])
+        return h_new, m_new
+
+    def call(self, inputs, states):
+        h, m = list(states[0::2]), list(states[1::2])
+        h, m = self.block(h, m, x=inputs)
+        return ops.concatenate(h, axis=-1), [v for pair in zip(h, m) for v in pair]
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "dimensions": list(self.dimensions),
+            "tied": self.tied,
+            "priority": list(self.priority),
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+        }
+
+
+def _grid_cells(layer, n_blocks, **cell_kwargs):
+    """One cell shared by every block when tied, else one cell per block."""
+    count = 1 if cell_kwargs["tied"] else n_blocks
+    return [GridLSTMCell(name=f"{layer.name}_block_{k}", **cell_kwargs) for k in range(count)]
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class GridLSTM1D(layers.Layer):
+    """A deep 1-LSTM (paper §4.1): depth is the only grid dimension.
+
+    The input x (batch, features) is projected at the bottom edge, [h_0; m_0] = I x + b_I; then
+    (h_k, m_k) = LSTM(h_{k-1}, m_{k-1}, W_k) for k = 1..depth, with W_k = W for all k when tied.
+    The output is the top edge's [h_depth; m_depth], (batch, 2·units).
+
+    Args:
+        units: d, the size of the hidden and memory vectors.
+        depth: the number of blocks.
+        tied: share the block weights across depth (the paper's tied 1-LSTM).
+    """
+
+    def __init__(self, units, depth, tied=False, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.depth, self.tied = int(units), int(depth), bool(tied)
+        if self.depth < 1:
+            raise ValueError(f"depth must be positive, got {depth}")
+        self.input_projection = layers.Dense(2 * self.units, name="input_projection")
+        self.cells = _grid_cells(self, self.depth, units=self.units, dimensions=("lstm",), tied=self.tied)
+
+    def build(self, input_shape):
+        if len(input_shape) != 2 or input_shape[-1] is None:
+            raise ValueError(f"expected input (batch, features), got shape {tuple(input_shape)}")
+        self.input_projection.build(input_shape)
+        for cell in self.cells:
+            cell.build()
+
+    def call(self, inputs):
+        h, m = ops.split(self.input_projection(inputs), 2, axis=-1)
+        for k in range(self.depth):
+            [h], [m] = self.cells[k % len(self.cells)].block([h], [m])
+        return ops.concatenate([h, m], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 2 * self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "depth": self.depth, "tied": self.tied}
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class GridLSTM2D(layers.Layer):
+    """A time × depth 2-LSTM (paper §4.3), the replacement for a stacked LSTM.
+
+    At every (t, k), k = 1..depth, a 2-LSTM block takes dimension 0 (time) from (t-1, k) and
+    dimension 1 (depth) from (t, k-1):
+        (h^t_{t,k}, h^d_{t,k}), (m^t_{t,k}, m^d_{t,k}) = block([h^t_{t-1,k}, h^d_{t,k-1}],
+                                                              [m^t_{t-1,k}, m^d_{t,k-1}])
+    The input x_t is projected at the bottom edge, [h^d_{t,0}; m^d_{t,0}] = I x_t + b_I; the time
+    states start at zero. The output at step t is the top edge's [h^d_{t,depth}; m^d_{t,depth}],
+    (batch, 2·units), for every step or only the last one. Weights are shared along time, and
+    along depth and across both dimensions when tied (the paper's tied 2-LSTM).
+
+    Args:
+        units: d, the size of the hidden and memory vectors.
+        depth: the number of blocks along depth.
+        tied: share the block weights along depth and across the two dimensions.
+        dimensions: the kinds of (time, depth), see `GridLSTMCell`.
+        priority: dimensions computed last, see `GridLSTMCell`.
+        return_sequences: return (batch, time, 2·units) instead of the last step's output.
+    """
+
+    def __init__(
+        self,
+        units,
+        depth,
+        tied=False,
+        dimensions=("lstm", "lstm"),
+        priority=(),
+        return_sequences=False,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.units, self.depth, self.tied = int(units), int(depth), bool(tied)
+        if self.depth < 1:
+            raise ValueError(f"depth must be positive, got {depth}")
+        if len(dimensions) != 2:
+            raise ValueError(f"dimensions must give the kinds of (time, depth), got {dimensions}")
+        self.dimensions, self.priority = tuple(dimensions), tuple(priority)
+        self.return_sequences = bool(return_sequences)
+        self.input_projection = layers.Dense(2 * self.units, name="input_projection")
+        self.cells = _grid_cells(
+            self,
+            self.depth,
+            units=self.units,
+            dimensions=self.dimensions,
+            tied=self.tied,
+            priority=self.priority,
+        )
+
+    def build(self, input_shape):
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(
+                f"expected input (batch, time, features), got shape {tuple(input_shape)}"
+            )
+        self.input_projection.build(input_shape)
+        for cell in self.cells:
+            cell.build()
+
+    def call(self, inputs):
+        edge = ops.transpose(self.input_projection(inputs), (1, 0, 2))  # time-major
+        zeros = ops.zeros((ops.shape(inputs)[0], self.units), edge.dtype)
+        column = ([zeros] * self.depth, [zeros] * self.depth, ops.concatenate([zeros, zeros], -1))
+
+        def step(column, edge_t):
+            h_time, m_time, _ = column
+            h_time, m_time = list(h_time), list(m_time)
+            h, m = ops.split(edge_t, 2, axis=-1)
+            for k in range(self.depth):
+                cell = self.cells[k % len(self.cells)]
+                (h_time[k], h), (m_time[k], m) = cell.block([h_time[k], h], [m_time[k], m])
+            column = (h_time, m_time, ops.concatenate([h, m], axis=-1))
+            return column, column  # keras.ops.scan on TensorFlow wants ys shaped like the carry
+
+        last, (_, _, outputs) = ops.scan(step, column, edge)
+        return ops.transpose(outputs, (1, 0, 2)) if self.return_sequences else last[2]
+
+    def compute_output_shape(self, input_shape):
+        if self.return_sequences:
+            return (input_shape[0], input_shape[1], 2 * self.units)
+        return (input_shape[0], 2 * self.units)
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "units": self.units,
+            "depth": self.depth,
+            "tied": self.tied,
+            "dimensions": list(self.dimensions),
+            "priority": list(self.priority),
+            "return_sequences": self.return_sequences,
+        }
