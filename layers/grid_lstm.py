@@ -1,8 +1,8 @@
 """Grid LSTM (Kalchbrenner, Danihelka & Graves 2015): LSTM cells along every dimension of a grid.
 
-An N-LSTM block receives N hidden vectors h_1..h_N and N memory vectors m_1..m_N, concatenates
-the hidden vectors into the shared vector H = [h_1; ...; h_N] and computes one transform per
-dimension i, (h'_i, m'_i) = LSTM(H, m_i, W_i), with W_i packing [W^u; W^f; W^c; W^o]:
+An N-LSTM block receives N hidden vectors h_i and N memory vectors m_i, concatenates the hidden
+vectors into the shared vector H = [h_0; ...; h_{N-1}] and computes one transform per dimension,
+(h'_i, m'_i) = LSTM(H, m_i, W_i), with W_i packing the gate weights [W^u, W^f, W^c, W^o]:
 
     g^u = σ(W^u H + b^u)   g^f = σ(W^f H + b^f)   g^o = σ(W^o H + b^o)   g^c = tanh(W^c H + b^c)
     m'  = g^f ⊙ m + g^u ⊙ g^c
@@ -10,7 +10,7 @@ dimension i, (h'_i, m'_i) = LSTM(H, m_i, W_i), with W_i packing [W^u; W^f; W^c; 
 
 The paper writes the last line h' = tanh(g^o ⊙ m'); we use the standard LSTM form above, which
 is Keras's `LSTMCell` (h = o ⊙ tanh(c)): a 1-LSTM block with a step input is exactly an LSTM.
-Dimensions are 0-based here (the paper's dimension 1 is our dimension 0).
+Dimensions are numbered from 0 here; the paper numbers them from 1.
 
 `GridLSTMCell` is the block (and a Keras RNN cell); `GridLSTM1D` (a deep 1-LSTM over a vector)
 and `GridLSTM2D` (a time × depth 2-LSTM over a sequence) arrange blocks in a grid.
@@ -33,27 +33,28 @@ def _forget_bias_one(units):
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class GridLSTMCell(layers.Layer):
-    """An N-LSTM block: (h'_i, m'_i) = LSTM(H, m_i, W_i) for every dimension i, H = [h_1; ...; h_N].
+    """An N-LSTM block: (h'_i, m'_i) = LSTM(H, m_i, W_i) per dimension i, H = [h_0; ...; h_{N-1}].
 
     Each dimension is one of
         "lstm"         the LSTM transform above (forget-gate bias initialised to 1);
         "identity"     h'_i = h_i, m'_i = m_i: the vectors pass through unchanged, no weights;
-        an activation  the paper's non-LSTM dimension h'_i = α(V_i H + b_i) with α that Keras
+        an activation  the paper's non-LSTM dimension h'_i = α(V_i H + c_i) with α that Keras
                        activation ("relu", "tanh", "linear" for the paper's identity α, ...);
                        it has no memory cell and carries m'_i = m_i unchanged.
 
-    Priority (paper §3.4): the dimensions in `priority` are computed after all the others, in the
-    order given; each sees H' = [h_1; ...; h_N] in which the hidden vector of every dimension
-    already computed is replaced by its output h'. `priority=(0,)` is the paper's prioritised
-    first dimension, H' = [h_1; h'_2; ...; h'_N]. Without priority all transforms read H.
+    Priority dimensions (as in the paper): the dimensions in `priority` are computed after all the others, in the
+    order given; each reads H' = [h_0; ...; h_{N-1}] in which the hidden vector of every
+    dimension already computed is replaced by its output h'. `priority=(0,)` is the paper's
+    prioritised first dimension, H' = [h_0; h'_1; ...; h'_{N-1}]. Without priority every
+    transform reads H.
 
     With `tied=True` all LSTM dimensions share one W (and b); transfer dimensions keep their V_i.
 
     As a Keras RNN cell, `keras.layers.RNN(GridLSTMCell(...))`, the block's dimensions all run
-    along the sequence and the step input x_t joins the shared vector, H = [x_t; h_1; ...; h_N]
+    along the sequence and the step input x_t joins the shared vector, H = [x_t; h_0; ...]
     (the paper's standard LSTM, H = [I x_t; h], with the projection I folded into W). The states
-    are [h_1, m_1, ..., h_N, m_N] and the output is [h'_1; ...; h'_N]. With one LSTM dimension
-    this is `keras.layers.LSTMCell`, W = [kernel; recurrent_kernel].
+    are [h_0, m_0, h_1, m_1, ...] and the output is [h'_0; h'_1; ...]. With one LSTM dimension
+    this is `keras.layers.LSTMCell` with W = [kernel; recurrent_kernel].
 
     Args:
         units: d, the size of every hidden and memory vector.
@@ -100,7 +101,9 @@ class GridLSTMCell(layers.Layer):
 
     def build(self, input_shape=None):
         """input_shape: (batch, features) of the step input x_t in RNN use; None for a block
-        that reads hidden vectors only (H = [h_1; ...; h_N])."""
+        that reads hidden vectors only.
+
+        Weights: W_i, b_i per LSTM dimension (one W, b when tied), V_i, c_i per transfer one."""
         in_dim = (0 if input_shape is None else input_shape[-1]) + self.units * len(self.dimensions)
         self.transforms = {}  # dimension index -> (kernel, bias); tied LSTM dimensions share one
         lstm_weights = None
@@ -109,8 +112,12 @@ class GridLSTMCell(layers.Layer):
                 if lstm_weights is None or not self.tied:
                     suffix = "" if self.tied else f"_{i}"
                     lstm_weights = (
-                        self.add_weight((in_dim, 4 * self.units), self.kernel_initializer, name=f"W{suffix}"),
-                        self.add_weight((4 * self.units,), _forget_bias_one(self.units), name=f"b{suffix}"),
+                        self.add_weight(
+                            (in_dim, 4 * self.units), self.kernel_initializer, name=f"W{suffix}"
+                        ),
+                        self.add_weight(
+                            (4 * self.units,), _forget_bias_one(self.units), name=f"b{suffix}"
+                        ),
                     )
                 self.transforms[i] = lstm_weights
             elif kind != "identity":
@@ -130,18 +137,18 @@ class GridLSTMCell(layers.Layer):
         return ops.sigmoid(g_o) * ops.tanh(m_new), m_new
 
     def block(self, h, m, x=None):
-        """The N-LSTM block: lists h = [h_1..h_N], m = [m_1..m_N] (each (batch, d)) → h', m'.
+        """The N-LSTM block: lists h = [h_0, ...], m = [m_0, ...] (each (batch, d)) → h', m'.
 
-        `x`, if given, is prepended to the shared vector: H = [x; h_1; ...; h_N]."""
-        edge = [] if x is None else [x]
+        `x`, if given, is prepended to the shared vector: H = [x; h_0; ...; h_{N-1}]."""
+        step_input = [] if x is None else [x]
         h_new, m_new = list(h), list(m)
-        H = ops.concatenate(edge + list(h), axis=-1)
+        H = ops.concatenate(step_input + list(h), axis=-1)
         for i in self.transforms:
             if i not in self.priority:
                 h_new[i], m_new[i] = self.transform(i, H, m[i])
         for i in self.priority:
             if i in self.transforms:
-                H_prime = ops.concatenate(edge + h_new, axis=-1)  # h_new[i] is still h_i
+                H_prime = ops.concatenate(step_input + h_new, axis=-1)  # h_new[i] is still h_i
                 h_new[i], m_new[i] = self.transform(i, H_prime, m[i])
         return h_new, m_new
 
@@ -161,15 +168,17 @@ class GridLSTMCell(layers.Layer):
         }
 
 
-def _grid_cells(layer, n_blocks, **cell_kwargs):
+def _grid_cells(layer, n_blocks, tied, **cell_kwargs):
     """One cell shared by every block when tied, else one cell per block."""
-    count = 1 if cell_kwargs["tied"] else n_blocks
-    return [GridLSTMCell(name=f"{layer.name}_block_{k}", **cell_kwargs) for k in range(count)]
+    return [
+        GridLSTMCell(tied=tied, name=f"{layer.name}_block_{k}", **cell_kwargs)
+        for k in range(1 if tied else n_blocks)
+    ]
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class GridLSTM1D(layers.Layer):
-    """A deep 1-LSTM (paper §4.1): depth is the only grid dimension.
+    """A deep 1-LSTM (the paper's parity network): depth is the only grid dimension.
 
     The input x (batch, features) is projected at the bottom edge, [h_0; m_0] = I x + b_I; then
     (h_k, m_k) = LSTM(h_{k-1}, m_{k-1}, W_k) for k = 1..depth, with W_k = W for all k when tied.
@@ -187,7 +196,9 @@ class GridLSTM1D(layers.Layer):
         if self.depth < 1:
             raise ValueError(f"depth must be positive, got {depth}")
         self.input_projection = layers.Dense(2 * self.units, name="input_projection")
-        self.cells = _grid_cells(self, self.depth, units=self.units, dimensions=("lstm",), tied=self.tied)
+        self.cells = _grid_cells(
+            self, self.depth, units=self.units, dimensions=("lstm",), tied=self.tied
+        )
 
     def build(self, input_shape):
         if len(input_shape) != 2 or input_shape[-1] is None:
@@ -211,7 +222,7 @@ class GridLSTM1D(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class GridLSTM2D(layers.Layer):
-    """A time × depth 2-LSTM (paper §4.3), the replacement for a stacked LSTM.
+    """A time × depth 2-LSTM, the paper's replacement for a stacked LSTM.
 
     At every (t, k), k = 1..depth, a 2-LSTM block takes dimension 0 (time) from (t-1, k) and
     dimension 1 (depth) from (t, k-1):

@@ -16,6 +16,7 @@ from layers.attention import (
     doubly_stochastic_penalty,
     reinforce_loss,
 )
+from tests.helpers import gradient
 
 RNG = np.random.default_rng(0)
 QUERY = RNG.normal(size=(3, 5)).astype("float32")
@@ -40,26 +41,6 @@ def softmax(e, mask):
     e = np.where(mask, e, -np.inf)
     w = np.exp(e - e.max(-1, keepdims=True))
     return w / w.sum(-1, keepdims=True)
-
-
-def gradient(fn, xs):
-    """d fn(xs)[0] / d xs on TensorFlow (GradientTape) or JAX (jax.grad); fn returns (loss, aux)."""
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        xs = [tf.convert_to_tensor(x) for x in xs]
-        with tf.GradientTape() as tape:
-            tape.watch(xs)
-            loss, aux = fn(xs)
-        grads = tape.gradient(loss, xs, unconnected_gradients="zero")
-    elif backend == "jax":
-        import jax
-
-        grads, aux = jax.grad(fn, has_aux=True)([ops.convert_to_tensor(x) for x in xs])
-    else:
-        pytest.skip(f"no gradient helper for the {backend} backend")
-    return [np.asarray(g) for g in grads], aux
 
 
 def weight_gradients(layer, loss_fn, *args, **kwargs):

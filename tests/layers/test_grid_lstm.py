@@ -164,7 +164,6 @@ def test_tiny_fit_reduces_the_loss(grid, shape):
     model = keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(grid()(inputs)))
     model.compile(keras.optimizers.Adam(0.02), "binary_crossentropy")
     losses = model.fit(x, y, batch_size=16, epochs=6, verbose=0).history["loss"]
-    print("RATIO", losses[-1] / losses[0])
     assert losses[-1] < 0.8 * losses[0]
 
 
@@ -189,7 +188,9 @@ def test_keras_file_round_trip(name, tmp_path):
 def test_grid_lstm_2d_converts_to_tflite_builtins():
     import tensorflow as tf
     from ai_edge_litert.interpreter import Interpreter, OpResolverType
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    from tensorflow.python.framework.convert_to_constants import (
+        convert_variables_to_constants_v2,
+    )
 
     keras.utils.set_random_seed(0)
     shape = (2, 5, 3)

@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import zoo
+from tests.helpers import model_gradients
 
 SMALL = {"image_shape": (24, 24, 1), "num_classes": 3, "class_names": ["a", "b", "c"]}
 
@@ -61,33 +62,12 @@ def test_tiny_fit_reduces_the_loss(model):
 
 
 def test_stn_gradients_reach_the_localisation_network():
-    import keras
-
     model = zoo.load("stn", weights=None, **SMALL, filters=(4, 8), kernel_size=3, units=8)
     x, y = images(8), np.arange(8) % 3
     loss_fn = keras.losses.SparseCategoricalCrossentropy()
-    backend = keras.backend.backend()
-    loc_vars = model.transformer.localisation.trainable_variables + model.transformer.regressor.trainable_variables
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        with tf.GradientTape() as tape:
-            loss = loss_fn(y, model(x, training=True))
-        grads = tape.gradient(loss, loc_vars)
-    elif backend == "jax":
-        import jax
-
-        values = [v.value for v in model.trainable_variables]
-
-        def f(vals):
-            out, _ = model.stateless_call(vals, [v.value for v in model.non_trainable_variables], x)
-            return loss_fn(y, out)
-
-        all_grads = jax.grad(f)(values)
-        ids = {id(v) for v in loc_vars}
-        grads = [g for v, g in zip(model.trainable_variables, all_grads) if id(v) in ids]
-    else:
-        pytest.skip(backend)
+    localisation = model.transformer.localisation.trainable_variables + model.transformer.regressor.trainable_variables
+    grads = model_gradients(model, lambda out: loss_fn(y, out), x)
+    grads = [grads[v.path] for v in localisation]
     # The regressor's kernel starts at zero but receives gradient: the transformer can learn.
-    norms = [float(np.linalg.norm(np.asarray(g))) for g in grads if g is not None]
-    assert len(norms) == len(loc_vars) and all(np.isfinite(norms)) and norms[-2] > 0
+    norms = [float(np.linalg.norm(g)) for g in grads]
+    assert len(norms) == len(localisation) and all(np.isfinite(norms)) and norms[-2] > 0

@@ -1,0 +1,61 @@
+"""Helpers shared by the tests."""
+
+import pytest
+
+
+def gradient(fn, xs):
+    """d loss / d xs for `fn(xs) -> (loss, aux)`, on TensorFlow (GradientTape) or JAX (jax.grad).
+
+    Returns (gradients as NumPy arrays, aux); inputs the loss does not reach get zeros.
+    """
+    import keras
+    import numpy as np
+    from keras import ops
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        xs = [tf.convert_to_tensor(x) for x in xs]
+        with tf.GradientTape() as tape:
+            tape.watch(xs)
+            loss, aux = fn(xs)
+        grads = tape.gradient(loss, xs, unconnected_gradients="zero")
+    elif backend == "jax":
+        import jax
+
+        grads, aux = jax.grad(fn, has_aux=True)([ops.convert_to_tensor(x) for x in xs])
+    else:
+        pytest.skip(f"no gradient helper for the {backend} backend")
+    return [np.asarray(g) for g in grads], aux
+
+
+def model_gradients(model, loss_of_outputs, x, training=True):
+    """d loss / d variable for `loss = loss_of_outputs(model(x, training))`, for every trainable
+    variable of `model`, as {variable path: NumPy array}; variables the loss does not reach get
+    zeros on both backends."""
+    import keras
+    import numpy as np
+
+    variables = model.trainable_variables
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        with tf.GradientTape() as tape:
+            loss = loss_of_outputs(model(x, training=training))
+        grads = tape.gradient(loss, variables)
+        grads = [np.zeros(v.shape, v.dtype) if g is None else g for v, g in zip(variables, grads)]
+    elif backend == "jax":
+        import jax
+
+        others = [v.value for v in model.non_trainable_variables]
+
+        def f(values):
+            outputs, _ = model.stateless_call(values, others, x, training=training)
+            return loss_of_outputs(outputs)
+
+        grads = jax.grad(f)([v.value for v in variables])
+    else:
+        pytest.skip(f"no gradient helper for the {backend} backend")
+    return {v.path: np.asarray(g) for v, g in zip(variables, grads)}
