@@ -35,17 +35,20 @@ class Runtime:
     """A LiteRT interpreter over one signature, with inputs and outputs by name.
 
     `Runtime(path)(images=x)` returns a dict of NumPy arrays. The batch size follows the
-    inputs: tensors are resized when it changes.
+    inputs: tensors are resized when it changes. Files with several signatures (a translator's
+    `encode` and `step`) need `signature`.
     """
 
-    def __init__(self, path=None, model_content=None, num_threads=None):
+    def __init__(self, path=None, model_content=None, num_threads=None, signature=None):
         Interpreter = _interpreter_class()
         self.interpreter = Interpreter(model_path=None if path is None else str(path), model_content=model_content,
                                        num_threads=num_threads)
-        signatures = self.interpreter.get_signature_list()
-        if len(signatures) != 1:
-            raise ValueError(f"expected a .tflite file with one signature; found {sorted(signatures)}")
-        self.signature = next(iter(signatures))
+        signatures = sorted(self.interpreter.get_signature_list())
+        if signature is None and len(signatures) != 1:
+            raise ValueError(f"this .tflite file has the signatures {signatures}: name one with signature=")
+        if signature is not None and signature not in signatures:
+            raise ValueError(f"this .tflite file has no signature {signature!r}; it has {signatures}")
+        self.signature = signature or signatures[0]
         self.runner = self.interpreter.get_signature_runner(self.signature)
         self.input_details = self.runner.get_input_details()
         self.input_names = sorted(self.input_details)

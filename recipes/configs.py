@@ -49,6 +49,20 @@ def ram_family(data, epochs, scales, cnn_units, pool_size, description):
                              description=f"CNN baseline with RAM's parameter budget, {description}")]
 
 
+def seq2seq_family(epochs):
+    """Bahdanau, the five Luong attentions and the no-attention baseline on the dates data: one
+    architecture (bidirectional GRU 2×64, GRU decoder 128), one schedule; local attention uses
+    the paper's window D = 10."""
+    base = {"embedding_dim": 32, "units": 64, "attention_units": 64, "window": 10, "max_source_len": 40,
+            "max_target_len": 11}
+    return [
+        Recipe(f"seq2seq_dates_{kind}", "seq2seq", f"dates_{kind}", "dates", {**base, "attention": kind}, epochs,
+               learning_rate=3e-3, baseline=None if kind == "none" else "seq2seq_dates_none",
+               description=f"dates → ISO 8601, attention {kind!r}")
+        for kind in ("bahdanau", "luong_dot", "luong_general", "luong_concat", "local_m", "local_p", "none")
+    ]
+
+
 RECIPES = {
     r.name: r
     for r in [
@@ -58,6 +72,7 @@ RECIPES = {
         *ram_family("translated60_fashion_mnist", 12, 3, 53, 2, "on 60×60 translated Fashion-MNIST"),
         *ram_family("cluttered100_mnist5k", 60, 4, 100, 3, "on 100×100 cluttered MNIST 5k (8 fragments)"),
         *ram_family("translated60_mnist5k", 60, 3, 53, 2, "on 60×60 translated MNIST 5k"),
+        *seq2seq_family(epochs=4),
         Recipe("stn_rts_fashion_mnist", "stn", "rts_fashion_mnist", "rts_fashion_mnist", _STN, epochs=20,
                baseline="cnn_rts_fashion_mnist",
                description="ST-CNN on RTS-distorted Fashion-MNIST (42×42, rotation ±45°, scale 0.7–1.2, random placement), full 60k train"),

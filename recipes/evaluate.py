@@ -1,4 +1,5 @@
-"""Evaluation: the only code that writes a model card's test metrics.
+"""Evaluation: the only code that writes a model card's test metrics (classification error, or
+exact match for translators).
 
 `zoo eval NAME --weights TAG --write` loads the weights the card names (sha256-checked),
 runs the test split of the card's dataset, and stores the result and the command.
@@ -26,13 +27,50 @@ def evaluate(model, dataset, split="test", batch_size=256, limit=None):
     return {"accuracy": round(accuracy, 2), "error": round(100.0 - accuracy, 2), "examples": len(images), "split": split}
 
 
+LENGTH_BUCKETS = ((1, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 40))
+
+
+def evaluate_translation(translator, dataset, split="test", limit=None, beam_size=1):
+    """Exact-match accuracy (percent) of `translator.translate` (a Keras `Seq2Seq` or an exported
+    LiteRT `Translator`) on a text dataset split, overall and by source length in characters."""
+    sources, targets = data.load_texts(dataset, split, limit=limit)
+    outputs = translator.translate(sources, beam_size=beam_size)
+    correct = np.array([out["text"] == target for out, target in zip(outputs, targets)])
+    lengths = np.array([len(source) for source in sources])
+    by_length = {}
+    for low, high in LENGTH_BUCKETS:
+        inside = (lengths >= low) & (lengths <= high)
+        if inside.any():
+            by_length[f"{low}-{high}"] = {"exact_match": round(100.0 * correct[inside].mean(), 2),
+                                          "examples": int(inside.sum())}
+    return {"exact_match": round(100.0 * correct.mean(), 2), "wrong": int((~correct).sum()), "examples": len(sources),
+            "split": split, "beam_size": beam_size, "by_length": by_length}
+
+
+def evaluate_model(model, dataset, split="test", limit=None):
+    """The card's test metrics: top-1 error for classifiers; exact match (greedy, by length, and
+    with beam size 3) for translators."""
+    if data.info(dataset)["kind"] == "image":
+        return evaluate(model, dataset, split, limit=limit)
+    metrics = evaluate_translation(model, dataset, split, limit)
+    metrics["exact_match_beam3"] = evaluate_translation(model, dataset, split, limit, beam_size=3)["exact_match"]
+    return metrics
+
+
+def headline(metrics):
+    """The one number a card is ranked by, as text."""
+    if "exact_match" in metrics:
+        return f"{metrics['exact_match']:.2f}% exact match"
+    return f"{metrics['error']:.2f}% error"
+
+
 def evaluate_record(name, tag="default", write=False, limit=None):
     """Evaluate the pretrained weights `name:tag` on the card's test split; optionally write the card."""
     if write and limit:
         raise ValueError("refusing to write card metrics measured on a subset (--limit)")
     rec = registry.record(name, tag)
     model = zoo.load(name, weights=rec["tag"])
-    metrics = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
+    metrics = evaluate_model(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
     if write:
         rec = {**rec, "metrics": metrics, "eval_command": f"zoo eval {name} --weights {rec['tag']} --write"}
         store.atomic_write_text(registry.record_path(name, rec["tag"]), json.dumps(rec, indent=2) + "\n")

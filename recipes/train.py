@@ -16,6 +16,7 @@ import zoo
 from recipes import configs, data
 from zoo import registry
 from zoo import weights as store
+from zoo.vocabulary import Vocabulary
 
 
 def hardware():
@@ -37,13 +38,39 @@ def hardware():
 
 
 def model_config(recipe):
-    """The recipe's model options completed from its dataset (input shape, classes, names)."""
+    """The recipe's model options completed from its dataset (input shape, classes, names; or
+    for text, the source vocabulary of the training split)."""
     info = data.info(recipe.data)
+    if info["kind"] == "text":
+        sources, _ = data.load_texts(recipe.data, "train")
+        return {**recipe.config, "source_tokens": Vocabulary.build(sources).tokens}
     return {
         **recipe.config,
         "image_shape": tuple(info["image_shape"]),
         "num_classes": info["num_classes"],
         "class_names": list(info["labels"]),
+    }
+
+
+def training_data(recipe, model, limit=None):
+    """The recipe's train split as a shuffled, batched tf.data.Dataset of (inputs, targets)."""
+    if data.info(recipe.data)["kind"] == "image":
+        return data.dataset(recipe.data, "train", batch_size=recipe.batch_size, seed=recipe.seed, limit=limit)
+    import tensorflow as tf
+
+    x, y = model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
+    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(y), seed=recipe.seed)
+    return ds.batch(recipe.batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def input_spec(model):
+    """The card's input spec: name -> shape, dtype and value range (or vocabulary)."""
+    if hasattr(model, "source_vocab"):
+        return {"text": {"shape": [None], "dtype": "string", "max_tokens": model.max_source_len,
+                         "vocabulary": "config.source_tokens"}}
+    return {
+        name: {"shape": list(shape), "dtype": "float32", "range": [0.0, 1.0]}
+        for name, shape in model.serving_signature()[0].items()
     }
 
 
@@ -55,7 +82,7 @@ def train(name, out_dir=None, epochs=None, limit=None, verbose="auto"):
     keras.utils.set_random_seed(recipe.seed)
     config = model_config(recipe)
     model = zoo.load(recipe.model, weights=None, **config)
-    train_ds = data.dataset(recipe.data, "train", batch_size=recipe.batch_size, seed=recipe.seed, limit=limit)
+    train_ds = training_data(recipe, model, limit)
     steps = int(train_ds.cardinality()) * epochs
     schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=max(steps, 1))
     model.compile(keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -81,10 +108,7 @@ def train(name, out_dir=None, epochs=None, limit=None, verbose="auto"):
         "url": None,
         "sha256": digest,
         "parameters": int(model.count_params()),
-        "input_spec": {
-            name: {"shape": list(shape), "dtype": "float32", "range": [0.0, 1.0]}
-            for name, shape in model.serving_signature()[0].items()
-        },
+        "input_spec": input_spec(model),
         "recipe": name,
         "train_command": command,
         "data": {

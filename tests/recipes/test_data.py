@@ -58,7 +58,7 @@ def tiny_split(seed, n):
 
 def test_names_and_info():
     names = data.list_datasets()
-    assert names == sorted(names) and len(names) == 3 + 3 * len(VARIANTS)
+    assert names == sorted(names) and len(names) == 3 + 3 * len(VARIANTS) + len(data.TEXTS)
     assert {"mnist", "fashion_mnist", "mnist5k", "cluttered100_fashion_mnist", "rts_mnist5k"} <= set(names)
     card = data.info("cluttered60_fashion_mnist")
     assert card["image_shape"] == (60, 60, 1) and card["num_classes"] == 10
@@ -301,3 +301,25 @@ def test_preview_writes_a_png(tmp_path):
     assert data.preview("rts_mnist5k", path, n=9) == path
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert os.listdir(path.parent) == ["rts.png"]
+
+
+# --- dates (text) --------------------------------------------------------------------------------
+
+
+def test_dates_are_seeded_iso_and_test_days_are_unseen():
+    from recipes.data import dates
+
+    sources, targets = data.load_texts("dates", "train", limit=300)
+    again, _ = data.load_texts("dates", "train", limit=300)
+    other, _ = data.load_texts("dates", "train", seed=1, limit=300)
+    assert sources == again and sources != other
+    assert all(len(t) == 10 and t[4] == t[7] == "-" for t in targets)
+    test_sources, test_targets = data.load_texts("dates", "test", limit=300)
+    train_days = {d.isoformat() for d in dates._days("train")}
+    assert not train_days & set(test_targets), "a test day appears in training"
+    assert max(len(s) for s in sources + test_sources) <= 40
+    assert data.info("dates")["kind"] == "text" and data.info("dates")["splits"]["test"] == 5000
+    with pytest.raises(ValueError, match="text dataset"):
+        data.load_arrays("dates")
+    with pytest.raises(ValueError, match="Did you mean 'dates'"):
+        data.load_texts("date")

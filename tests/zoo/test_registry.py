@@ -51,7 +51,10 @@ def test_record_schema_sha256_and_parameter_count(rec):
     assert store.sha256(path) == rec["sha256"]
     model = zoo.load(rec["model"], weights=rec["tag"])
     assert model.count_params() == rec["parameters"]
-    assert rec["input_spec"]["images"]["shape"] == [None, *model.image_shape]
+    if hasattr(model, "translate"):
+        assert rec["input_spec"]["text"]["max_tokens"] == model.max_source_len
+    else:
+        assert rec["input_spec"]["images"]["shape"] == [None, *model.image_shape]
     assert "zoo train " + rec["recipe"] in rec["train_command"]
     if rec.get("metrics"):
         assert rec["eval_command"] == f"zoo eval {rec['model']} --weights {rec['tag']} --write"

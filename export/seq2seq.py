@@ -1,0 +1,167 @@
+"""A `Seq2Seq` model as one `.tflite` file with two signatures, and the LiteRT translator that runs it.
+
+Decoding is a loop, so the file holds the two graphs the loop calls: `encode` (source ids →
+decoder start state) once per input, and `step` (previous tokens and state → log p(y_t), next
+state, α_t) once per output token. `Translator` drives them with the same greedy and beam
+search as the Keras model (`zoo.decoding`), with NumPy and LiteRT only; the vocabularies come
+from the sidecar `FILE.tflite.json` written beside the file.
+
+    report = to_tflite_translator(model, "dates.tflite", check_texts=test_sources[:200])
+    Translator("dates.tflite").translate(["22 novembre 2026"], beam_size=3)[0]["text"]
+"""
+
+import json
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from export.runtime import Runtime
+from zoo import decoding
+from zoo.vocabulary import Vocabulary
+from zoo.weights import atomic_path, atomic_write_text
+
+QUANTIZATIONS = (None, "float16", "dynamic")
+
+
+class ExportParityError(RuntimeError):
+    """The exported translator decodes differently from the Keras model."""
+
+
+def _frozen(fn, signature):
+    """`fn` as a tf.function with constant weights and its outputs named."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    concrete = tf.function(fn, input_signature=signature, autograph=False).get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete)
+    names = sorted(concrete.structured_outputs)
+    return tf.function(lambda *args: dict(zip(names, frozen(*args))), input_signature=signature, autograph=False)
+
+
+def convert(model, quantize=None):
+    """TFLite bytes with the signatures `encode` and `step` (builtin ops only)."""
+    import tensorflow as tf
+
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"a translator exports as fp32, float16 or dynamic; got quantize={quantize!r} "
+                         "(full int8 would quantize the decoder state fed back at every step)")
+    L, d, memory_dim = model.max_source_len, 2 * model.units, 2 * model.units
+    # One text per `encode` call: the encoder GRU's loop lowers to builtin ops only at a fixed batch.
+    encode = _frozen(lambda source: model.encode(source), [tf.TensorSpec((1, L), tf.int32, name="source")])
+    spec = [
+        tf.TensorSpec((None,), tf.int32, name="tokens"),
+        tf.TensorSpec((None, d), tf.float32, name="s"),
+        tf.TensorSpec((None, d), tf.float32, name="feed"),
+        tf.TensorSpec((None, L, memory_dim), tf.float32, name="memory"),
+        tf.TensorSpec((None, L), tf.float32, name="mask"),
+        tf.TensorSpec((), tf.int32, name="t"),
+    ]
+
+    def step(tokens, s, feed, memory, mask, t):
+        p, state, alpha = model.step(tokens, {"s": s, "feed": feed, "memory": memory, "mask": mask}, t)
+        return {"log_probs": tf.math.log(tf.maximum(p, 1e-30)), "s": state["s"], "feed": state["feed"], "alignment": alpha}
+
+    module = tf.Module()
+    module.encode, module.step = encode, _frozen(step, spec)
+    with tempfile.TemporaryDirectory() as saved:
+        signatures = {"encode": module.encode.get_concrete_function(), "step": module.step.get_concrete_function()}
+        tf.saved_model.save(module, saved, signatures=signatures)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["encode", "step"])
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantize is not None:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantize == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
+
+
+def metadata(model):
+    """What the translator needs besides the graphs: vocabularies and lengths."""
+    return {
+        "source_tokens": model.source_vocab.tokens,
+        "target_tokens": model.target_vocab.tokens,
+        "level": model.source_vocab.level,
+        "max_source_len": model.max_source_len,
+        "max_target_len": model.max_target_len,
+    }
+
+
+class Translator:
+    """Greedy / beam-search decoding of an exported translator on LiteRT (no TensorFlow)."""
+
+    def __init__(self, path, meta=None, num_threads=None):
+        if meta is None:
+            sidecar = Path(str(path) + ".json")
+            if not sidecar.exists():
+                raise FileNotFoundError(f"{sidecar} (the vocabularies written by the export) is missing")
+            meta = json.loads(sidecar.read_text())["translator"]
+        self.meta = meta
+        self.source_vocab = Vocabulary(meta["source_tokens"], meta["level"])
+        self.target_vocab = Vocabulary(meta["target_tokens"], meta["level"])
+        self.encoder = Runtime(path, num_threads=num_threads, signature="encode")
+        self.decoder = Runtime(path, num_threads=num_threads, signature="step")
+
+    def encode(self, texts):
+        """The decoder start state of `texts`, encoded one at a time (the `encode` graph takes one)."""
+        ids = self.source_vocab.encode(texts, self.meta["max_source_len"])
+        states = [self.encoder(source=row[None]) for row in ids]
+        return {k: np.concatenate([state[k] for state in states]) for k in states[0]}
+
+    def step(self, tokens, state, t):
+        inputs = {"tokens": tokens, "t": np.asarray(t, np.int32), **state}
+        out = self.decoder(**{k: v for k, v in inputs.items() if k in self.decoder.input_names})
+        return out["log_probs"], {**state, "s": out["s"], "feed": out["feed"]}, out["alignment"]
+
+    def translate(self, texts, beam_size=1, alpha=1.0, batch_size=256):
+        """As `Seq2Seq.translate`: a dict {text, tokens, score, alignments} per input text."""
+        if isinstance(texts, str):
+            texts = [texts]
+        results = []
+        for start in range(0, len(texts), batch_size):
+            batch = list(texts[start : start + batch_size])
+            results += decoding.translate(self.step, self.encode(batch), batch, self.source_vocab, self.target_vocab,
+                                          self.meta["max_target_len"], beam_size, alpha)
+        return results
+
+
+def compare(model, translator, texts, beam_size=1):
+    """Decode `texts` with Keras and LiteRT: (share of identical outputs, max |score difference|)."""
+    keras_out = model.translate(texts, beam_size=beam_size)
+    lite_out = translator.translate(texts, beam_size=beam_size)
+    same = np.mean([a["text"] == b["text"] for a, b in zip(keras_out, lite_out)])
+    score = max(abs(a["score"] - b["score"]) for a, b in zip(keras_out, lite_out))
+    return float(same), float(score)
+
+
+def to_tflite_translator(model, path, check_texts, quantize=None, atol=1e-4, extra_metadata=None):
+    """Export `model` to `path` (+ sidecar `path.json`), checked on `check_texts` before it is kept.
+
+    fp32 must decode every check text to the same output as Keras, greedy and beam 3, with
+    |Δ log p| ≤ atol; quantized files report their agreement. Returns a dict of the checks.
+    """
+    flatbuffer = convert(model, quantize)
+    path = Path(path)
+    meta = metadata(model)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(flatbuffer)
+        translator = Translator(tmp, meta)
+        if any("Flex" in op for op in translator.decoder.ops() + translator.encoder.ops()):
+            raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
+        same, score_diff = compare(model, translator, check_texts)
+        same_beam, _ = compare(model, translator, check_texts[:50], beam_size=3)
+        if quantize is None and (same < 1.0 or same_beam < 1.0 or score_diff > atol):
+            raise ExportParityError(
+                f"LiteRT decodes differently from Keras: {100 * same:.1f}% identical greedy outputs, "
+                f"{100 * same_beam:.1f}% beam-3, max |Δ log p| {score_diff:.2e} (allowed {atol:.0e}). {path} was not written."
+            )
+    report = {
+        "size_kib": round(len(flatbuffer) / 1024, 1),
+        "check_texts": len(check_texts),
+        "identical_outputs_percent": round(100 * same, 2),
+        "identical_beam3_outputs_percent": round(100 * same_beam, 2),
+        "max_abs_log_prob_diff": float(f"{score_diff:.3g}"),
+    }
+    sidecar = {**(extra_metadata or {}), "quantize": quantize or "fp32", "translator": meta, "check": report}
+    atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+    return report

@@ -1,0 +1,127 @@
+"""Greedy and beam-search decoding over a decoder step, in NumPy.
+
+The same code drives the Keras model (`Seq2Seq.translate`) and the exported LiteRT step
+(`export.seq2seq`), so the two decode identically. Imports NumPy only.
+
+A step is `step(tokens, state, t) -> (log_probs, state, alignment)`: tokens (N,) the previous
+output, `state` a dict of arrays with leading dimension N, t the step index; log_probs (N, V),
+alignment (N, L). A hypothesis ends at `eos_id`; its tokens exclude it.
+"""
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass
+class Hypothesis:
+    tokens: list  # output ids, without <s> and </s>
+    score: float  # Σ log p, divided by length^alpha in beam search
+    alignments: np.ndarray  # (steps, L): α of every emitted token, </s> included when emitted
+
+
+def greedy(step, state, batch_size, bos_id, eos_id, max_len):
+    """y_t = argmax p(y | y_<t, x) until </s> or `max_len` tokens; one Hypothesis per example."""
+    tokens = np.full(batch_size, bos_id, np.int32)
+    done = np.zeros(batch_size, bool)
+    outputs, scores, alignments = [], np.zeros(batch_size), []
+    for t in range(max_len):
+        log_probs, state, alignment = step(tokens, state, t)
+        tokens = np.argmax(log_probs, -1).astype(np.int32)
+        scores += np.where(done, 0.0, log_probs[np.arange(batch_size), tokens])
+        outputs.append(tokens)
+        alignments.append(alignment)
+        done |= tokens == eos_id
+        if done.all():
+            break
+    outputs, alignments = np.stack(outputs, 1), np.stack(alignments, 1)
+    hypotheses = []
+    for b in range(batch_size):
+        ends = np.flatnonzero(outputs[b] == eos_id)
+        n = int(ends[0]) if len(ends) else outputs.shape[1]
+        steps = n + 1 if len(ends) else n
+        hypotheses.append(Hypothesis(outputs[b, :n].tolist(), float(scores[b]), alignments[b, :steps]))
+    return hypotheses
+
+
+def beam_search(step, state, batch_size, bos_id, eos_id, max_len, beam_size=3, alpha=1.0):
+    """Beam search with length normalisation: the best hypothesis by Σ log p / |y|^alpha.
+
+    |y| counts </s>. Each example keeps `beam_size` live hypotheses; a hypothesis that emits
+    </s> is finished; the search ends when every example has `beam_size` finished ones or at
+    `max_len` (then live hypotheses compete too). Returns the best Hypothesis per example.
+    """
+    K = beam_size
+    if K < 1:
+        raise ValueError(f"beam_size must be at least 1; got {beam_size}")
+    state = {name: np.repeat(value, K, axis=0) for name, value in state.items()}  # (B·K, ...)
+    tokens = np.full((batch_size, K), bos_id, np.int32)
+    scores = np.full((batch_size, K), -np.inf)
+    scores[:, 0] = 0.0  # one live hypothesis to start: the others are copies
+    history = np.zeros((batch_size, K, 0), np.int32)
+    aligned = None
+    finished = [[] for _ in range(batch_size)]
+
+    def normalised(score, length):
+        return score / (length**alpha)
+
+    for t in range(max_len):
+        log_probs, state, alignment = step(tokens.reshape(-1), state, t)
+        vocab = log_probs.shape[-1]
+        alignment = alignment.reshape(batch_size, K, 1, -1)
+        aligned = alignment if aligned is None else np.concatenate([aligned, alignment], 2)
+        total = (scores[..., None] + log_probs.reshape(batch_size, K, vocab)).reshape(batch_size, -1)
+        order = np.argsort(-total, axis=1, kind="stable")[:, : 2 * K]
+        parents = np.zeros((batch_size, K), np.int64)
+        new_tokens = np.full((batch_size, K), eos_id, np.int32)
+        new_scores = np.full((batch_size, K), -np.inf)
+        for b in range(batch_size):
+            live = 0
+            for flat in order[b]:
+                parent, token, score = flat // vocab, int(flat % vocab), float(total[b, flat])
+                if not np.isfinite(score):
+                    break
+                if token == eos_id:
+                    if len(finished[b]) < K:
+                        seq = history[b, parent].tolist()
+                        finished[b].append(Hypothesis(seq, normalised(score, t + 1), aligned[b, parent].copy()))
+                elif live < K:
+                    parents[b, live], new_tokens[b, live], new_scores[b, live] = parent, token, score
+                    live += 1
+                if live == K:
+                    break
+        rows = (np.arange(batch_size)[:, None] * K + parents).reshape(-1)
+        state = {name: value[rows] for name, value in state.items()}
+        history = np.concatenate([history[np.arange(batch_size)[:, None], parents], new_tokens[..., None]], 2)
+        aligned = aligned[np.arange(batch_size)[:, None], parents]
+        tokens, scores = new_tokens, new_scores
+        if all(len(f) >= K for f in finished):
+            break
+    best = []
+    for b in range(batch_size):
+        candidates = list(finished[b])
+        if len(candidates) < K:  # out of steps: unfinished hypotheses compete without </s>
+            steps = history.shape[2]
+            candidates += [
+                Hypothesis(history[b, k].tolist(), normalised(scores[b, k], steps), aligned[b, k])
+                for k in range(K)
+                if np.isfinite(scores[b, k])
+            ]
+        best.append(max(candidates, key=lambda h: h.score))
+    return best
+
+
+def translate(step, state, texts, source_vocab, target_vocab, max_len, beam_size=1, alpha=1.0):
+    """Decode a batch of `texts` from its encoder `state`: one dict per text with the output
+    `text`, its `tokens`, `score` and `alignments` (steps, source tokens)."""
+    args = (step, state, len(texts), target_vocab.bos_id, target_vocab.eos_id, max_len)
+    hypotheses = greedy(*args) if beam_size == 1 else beam_search(*args, beam_size, alpha)
+    return [
+        {
+            "text": target_vocab.decode(h.tokens),
+            "tokens": [target_vocab.itos[i] for i in h.tokens],
+            "score": h.score,
+            "alignments": h.alignments[:, : len(source_vocab.split(text, source_vocab.level))],
+        }
+        for text, h in zip(texts, hypotheses)
+    ]

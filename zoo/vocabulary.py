@@ -1,0 +1,76 @@
+"""A character or word vocabulary saved with a model (in its config and its card).
+
+Imports NumPy only, so the LiteRT drivers in `export/` tokenise without TensorFlow.
+
+    vocab = Vocabulary.build(["2026-11-22", ...], level="char")
+    ids = vocab.encode(["2026-11-22"], length=12, bos=True, eos=True)   # int32 (1, 12), 0-padded
+    vocab.decode(ids[0])                                                  # "2026-11-22"
+"""
+
+import numpy as np
+
+PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
+SPECIALS = (PAD, UNK, BOS, EOS)  # ids 0..3; PAD is 0 so that padding masks are `ids != 0`
+
+
+class Vocabulary:
+    """Token ↔ id maps; `tokens` are the ordinary tokens, after the four specials."""
+
+    LEVELS = ("char", "word")
+
+    def __init__(self, tokens, level="char"):
+        if level not in self.LEVELS:
+            raise ValueError(f"level must be one of {self.LEVELS}; got {level!r}")
+        tokens = list(tokens)
+        if len(set(tokens)) != len(tokens) or set(tokens) & set(SPECIALS):
+            raise ValueError("vocabulary tokens must be unique and must not repeat the special tokens")
+        self.level, self.tokens = level, tokens
+        self.itos = list(SPECIALS) + tokens
+        self.stoi = {token: i for i, token in enumerate(self.itos)}
+
+    @classmethod
+    def build(cls, texts, level="char"):
+        """Every token of `texts`, sorted."""
+        return cls(sorted({t for text in texts for t in cls.split(text, level)}), level)
+
+    @staticmethod
+    def split(text, level):
+        return list(text) if level == "char" else text.split()
+
+    def __len__(self):
+        return len(self.itos)
+
+    pad_id, unk_id, bos_id, eos_id = 0, 1, 2, 3
+
+    def encode(self, texts, length, bos=False, eos=False):
+        """int32 (N, length): each text's ids, optionally framed by <s> … </s>, padded with 0.
+
+        Unknown tokens become <unk>; a text longer than `length` is a ValueError naming it.
+        """
+        if isinstance(texts, str):
+            raise TypeError("encode takes a list of texts; wrap a single string in a list")
+        ids = np.zeros((len(texts), length), np.int32)
+        for row, text in enumerate(texts):
+            tokens = [self.stoi.get(t, self.unk_id) for t in self.split(text, self.level)]
+            tokens = [self.bos_id] * bos + tokens + [self.eos_id] * eos
+            if len(tokens) > length:
+                raise ValueError(f"{text!r} is {len(tokens)} tokens with framing; this model reads at most {length}")
+            ids[row, : len(tokens)] = tokens
+        return ids
+
+    def unknown(self, text):
+        """The tokens of `text` that are not in the vocabulary."""
+        return [t for t in self.split(text, self.level) if t not in self.stoi]
+
+    def decode(self, ids):
+        """The text of one id sequence, up to its first </s>; specials are dropped."""
+        out = []
+        for i in np.asarray(ids).tolist():
+            if i == self.eos_id:
+                break
+            if i >= len(SPECIALS):
+                out.append(self.itos[i])
+        return ("" if self.level == "char" else " ").join(out)
+
+    def get_config(self):
+        return {"tokens": self.tokens, "level": self.level}
