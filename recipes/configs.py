@@ -73,6 +73,11 @@ RECIPES = {
         *ram_family("cluttered100_mnist5k", 60, 4, 100, 3, "on 100×100 cluttered MNIST 5k (8 fragments)"),
         *ram_family("translated60_mnist5k", 60, 3, 53, 2, "on 60×60 translated MNIST 5k"),
         *seq2seq_family(epochs=4),
+        # Online only (TFDS download): the same model on real sentences, word level, 8k words a side.
+        Recipe("seq2seq_ted_pt_en_bahdanau", "seq2seq", "ted_pt_en_bahdanau", "ted_pt_en",
+               {"attention": "bahdanau", "level": "word", "vocabulary_size": 8000, "embedding_dim": 128, "units": 256,
+                "attention_units": 256, "max_source_len": 64, "max_target_len": 64}, epochs=10,
+               description="TED Portuguese → English, Bahdanau attention (needs TFDS to download the data)"),
         Recipe("stn_rts_fashion_mnist", "stn", "rts_fashion_mnist", "rts_fashion_mnist", _STN, epochs=20,
                baseline="cnn_rts_fashion_mnist",
                description="ST-CNN on RTS-distorted Fashion-MNIST (42×42, rotation ±45°, scale 0.7–1.2, random placement), full 60k train"),

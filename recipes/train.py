@@ -42,8 +42,13 @@ def model_config(recipe):
     for text, the source vocabulary of the training split)."""
     info = data.info(recipe.data)
     if info["kind"] == "text":
-        sources, _ = data.load_texts(recipe.data, "train")
-        return {**recipe.config, "source_tokens": Vocabulary.build(sources).tokens}
+        sources, targets = data.load_texts(recipe.data, "train")
+        level, size = recipe.config.get("level", "char"), recipe.config.get("vocabulary_size")
+        config = {k: v for k, v in recipe.config.items() if k != "vocabulary_size"}
+        config["source_tokens"] = Vocabulary.build(sources, level, size).tokens
+        if level == "word":  # characters of the target side are the model's default (ISO dates)
+            config["target_tokens"] = Vocabulary.build(targets, level, size).tokens
+        return config
     return {
         **recipe.config,
         "image_shape": tuple(info["image_shape"]),

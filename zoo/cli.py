@@ -340,9 +340,39 @@ def results_markdown():
     return "\n\n".join(blocks) + f"\n\nTrained on: {'; '.join(hardware)}. Measured by `zoo eval` / `zoo export`.\n"
 
 
+def write_figures(directory):
+    """For text datasets: exact match by source length from the cards (one PNG per dataset) and
+    the alignments of each translator on the first 6 test texts. Returns the paths."""
+    import zoo
+    from recipes import data
+    from zoo import registry
+    from zoo.pictures import by_length_picture
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    curves, paths = {}, []
+    for rec in registry.all_records():
+        by_length = (rec.get("metrics") or {}).get("by_length")
+        if not by_length:
+            continue
+        dataset = rec["data"]["dataset"]
+        curves.setdefault(dataset, {})[rec["tag"]] = {k: v["exact_match"] for k, v in by_length.items()}
+        texts, references = data.load_texts(dataset, rec["data"]["test_split"], limit=6)
+        model = zoo.load(rec["model"], weights=rec["tag"])
+        paths.append(model.picture(texts, references, directory / f"{rec['model']}.{rec['tag']}.alignments.png"))
+    for dataset, by_tag in curves.items():
+        paths.append(by_length_picture(dict(sorted(by_tag.items())), directory / f"{dataset}.by_length.png",
+                                       title=f"{dataset}: test exact match by source length (greedy decoding)"))
+    return paths
+
+
 def cmd_results(args):
     from zoo import weights as store
 
+    if args.figures:
+        for path in write_figures(args.figures):
+            print(f"wrote {path}")
+        return
     text = results_markdown()
     if not args.update_readme:
         print(text)
@@ -435,6 +465,7 @@ def main(argv=None):
     p = sub.add_parser("results", help="markdown tables of every card's measured metrics")
     p.add_argument("--update-readme", action="store_true", help="write them into README.md between the markers")
     p.add_argument("--readme", default="README.md")
+    p.add_argument("--figures", metavar="DIR", help="write the by-length and alignment figures of text models to DIR")
     p.set_defaults(func=cmd_results)
     p = sub.add_parser("demo", help="load every pretrained model, draw its attention, export and check it")
     p.add_argument("--out", default="demo_out")

@@ -7,6 +7,8 @@ Imports NumPy only, so the LiteRT drivers in `export/` tokenise without TensorFl
     vocab.decode(ids[0])                                                  # "2026-11-22"
 """
 
+import collections
+
 import numpy as np
 
 PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
@@ -29,9 +31,11 @@ class Vocabulary:
         self.stoi = {token: i for i, token in enumerate(self.itos)}
 
     @classmethod
-    def build(cls, texts, level="char"):
-        """Every token of `texts`, sorted."""
-        return cls(sorted({t for text in texts for t in cls.split(text, level)}), level)
+    def build(cls, texts, level="char", max_size=None):
+        """The tokens of `texts`, sorted; with `max_size`, only the most frequent (ties by token)."""
+        counts = collections.Counter(t for text in texts for t in cls.split(text, level))
+        kept = sorted(counts, key=lambda t: (-counts[t], t))[:max_size]
+        return cls(sorted(kept), level)
 
     @staticmethod
     def split(text, level):

@@ -13,7 +13,8 @@ Bases (`sources`): ``mnist`` (TFDS), ``fashion_mnist`` (TFDS or IDX files), ``mn
 ``cluttered60``, ``cluttered100`` (RAM paper), ``r``, ``rts``, ``p``, ``e`` (STN paper).
 Loaded bases are cached per (base, split, source, data_dir); the 2 most recent variant
 results are cached too. Returned arrays are shared with the cache and read-only.
-Text datasets (`TEXTS`, info kind "text"): ``dates`` (human-written dates → ISO 8601).
+Text datasets (`TEXTS`, info kind "text"): ``dates`` (human-written dates → ISO 8601, generated
+offline) and ``ted_pt_en`` (TED Portuguese → English from TFDS, online).
 """
 
 import functools
@@ -22,7 +23,7 @@ import operator
 import numpy as np
 
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
-from recipes.data import dates, sources, variants
+from recipes.data import dates, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
@@ -61,7 +62,7 @@ _NAMES = {base: (base, None) for base in _BASES} | {
 }
 
 
-TEXTS = {"dates": dates}
+TEXTS = {"dates": dates, "ted_pt_en": ted}
 
 
 def list_datasets():

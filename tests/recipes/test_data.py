@@ -323,3 +323,17 @@ def test_dates_are_seeded_iso_and_test_days_are_unseen():
         data.load_arrays("dates")
     with pytest.raises(ValueError, match="Did you mean 'dates'"):
         data.load_texts("date")
+
+
+def test_ted_translation_through_tfds_mock_data():
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from recipes import configs, train
+
+    with tfds.testing.mock_data(num_examples=8):
+        sources, targets = data.load_texts("ted_pt_en", "train", limit=5)
+        all_targets = data.load_texts("ted_pt_en", "train")[1]
+        config = train.model_config(configs.get("seq2seq_ted_pt_en_bahdanau"))
+    assert len(sources) == len(targets) == 5 and all(isinstance(s, str) and s for s in sources + targets)
+    assert len(all_targets) == 8
+    assert config["level"] == "word" and "vocabulary_size" not in config
+    assert set(config["target_tokens"]) == {w for t in all_targets for w in t.split()}

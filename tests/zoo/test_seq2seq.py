@@ -150,3 +150,14 @@ def test_bad_inputs_are_refused_with_what_was_expected():
         m.translate(["a date far longer than sixteen characters"])
     with pytest.raises(ValueError, match="attention must be one of"):
         model("bahdanau_v2")
+
+
+def test_word_level_vocabularies_keep_the_most_frequent_words():
+    texts = ["o gato", "o cão", "o gato preto"]
+    vocab = Vocabulary.build(texts, level="word", max_size=2)
+    assert vocab.tokens == ["gato", "o"] and vocab.unknown("o cão") == ["cão"]
+    keras.utils.set_random_seed(0)
+    m = zoo.load("seq2seq", weights=None, source_tokens=vocab.tokens, target_tokens=["a", "cat", "the"], level="word",
+                 **{**SMALL, "max_target_len": 4})
+    out = m.translate(["o gato"], beam_size=2)[0]
+    assert set(out["text"].split()) <= {"a", "cat", "the"} and out["alignments"].shape[1] == 2

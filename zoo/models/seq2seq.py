@@ -204,7 +204,8 @@ class Seq2Seq(keras.Model):
         from zoo.pictures import alignment_picture
 
         results = [{**r, "source": t} for r, t in zip(self.translate(texts, beam_size=beam_size), texts)]
-        return alignment_picture(results, references, path, title=f"{self.name}: alignments α ({self.attention_kind})")
+        title = f"seq2seq alignments α, attention {self.attention_kind!r} (rows: output tokens, columns: source)"
+        return alignment_picture(results, references, path, title=title)
 
     def get_config(self):
         return {
