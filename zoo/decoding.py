@@ -47,9 +47,11 @@ def greedy(step, state, batch_size, bos_id, eos_id, max_len):
 def beam_search(step, state, batch_size, bos_id, eos_id, max_len, beam_size=3, alpha=1.0):
     """Beam search with length normalisation: the best hypothesis by Σ log p / |y|^alpha.
 
-    |y| counts </s>. Each example keeps `beam_size` live hypotheses; a hypothesis that emits
-    </s> is finished; the search ends when every example has `beam_size` finished ones or at
-    `max_len` (then live hypotheses compete too). Returns the best Hypothesis per example.
+    |y| counts </s>. Each example keeps `beam_size` live hypotheses. A candidate ending in </s>
+    is finished when it ranks among the top `beam_size` candidates of its step (a low-ranked
+    early </s> must not crowd out better, longer hypotheses). The search runs until no live
+    hypothesis is left or `max_len` steps (then live hypotheses compete too); the best
+    finished hypothesis by normalised score wins.
     """
     K = beam_size
     if K < 1:
@@ -77,12 +79,12 @@ def beam_search(step, state, batch_size, bos_id, eos_id, max_len, beam_size=3, a
         new_scores = np.full((batch_size, K), -np.inf)
         for b in range(batch_size):
             live = 0
-            for flat in order[b]:
+            for rank, flat in enumerate(order[b]):
                 parent, token, score = flat // vocab, int(flat % vocab), float(total[b, flat])
                 if not np.isfinite(score):
                     break
                 if token == eos_id:
-                    if len(finished[b]) < K:
+                    if rank < K:
                         seq = history[b, parent].tolist()
                         finished[b].append(Hypothesis(seq, normalised(score, t + 1), aligned[b, parent].copy()))
                 elif live < K:
@@ -95,12 +97,12 @@ def beam_search(step, state, batch_size, bos_id, eos_id, max_len, beam_size=3, a
         history = np.concatenate([history[np.arange(batch_size)[:, None], parents], new_tokens[..., None]], 2)
         aligned = aligned[np.arange(batch_size)[:, None], parents]
         tokens, scores = new_tokens, new_scores
-        if all(len(f) >= K for f in finished):
+        if not np.isfinite(scores).any():
             break
     best = []
     for b in range(batch_size):
         candidates = list(finished[b])
-        if len(candidates) < K:  # out of steps: unfinished hypotheses compete without </s>
+        if np.isfinite(scores[b]).any():  # out of steps: unfinished hypotheses compete without </s>
             steps = history.shape[2]
             candidates += [
                 Hypothesis(history[b, k].tolist(), normalised(scores[b, k], steps), aligned[b, k])

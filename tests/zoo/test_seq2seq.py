@@ -161,3 +161,15 @@ def test_word_level_vocabularies_keep_the_most_frequent_words():
                  **{**SMALL, "max_target_len": 4})
     out = m.translate(["o gato"], beam_size=2)[0]
     assert set(out["text"].split()) <= {"a", "cat", "the"} and out["alignments"].shape[1] == 2
+
+
+def test_a_low_ranked_early_end_does_not_stop_the_search():
+    # From <s>(2): 4 (0.5), 5 (0.3), </s>(3) (0.2); then 4 → </s> with 0.99. The best output is [4].
+    table = np.full((6, 6), 1e-6)
+    table[2, [4, 5, 3]] = 0.5, 0.3, 0.2
+    table[[4, 5], 3] = 0.99
+    table[[0, 1, 3], 3] = 1.0
+    table /= table.sum(-1, keepdims=True)
+    args = (toy_step(table), {"h": np.zeros((1, 1))}, 1, 2, 3, 4)
+    for beam_size in (1, 2, 3):
+        assert decoding.beam_search(*args, beam_size=beam_size, alpha=0.0)[0].tokens == [4]
