@@ -76,7 +76,10 @@ def cmd_data(args):
         return
     info = data.info(args.name)
     print(json.dumps(info, indent=2, default=str, ensure_ascii=False))
-    if args.preview:
+    if args.preview and info["kind"] == "text":
+        for source, target in zip(*data.load_texts(args.name, args.split, limit=12)):
+            print(f"  {source!r:>40} -> {target!r}")
+    elif args.preview:
         out = args.out or f"{args.name}.png"
         data.preview(args.name, out, split=args.split)
         print(f"wrote {out}")
@@ -429,7 +432,7 @@ def main(argv=None):
     p.add_argument("name")
     p.add_argument("--json", action="store_true", help="also print the full card as JSON")
     p.set_defaults(func=cmd_info)
-    p = sub.add_parser("data", help="list datasets, describe one, --preview writes a PNG grid")
+    p = sub.add_parser("data", help="list datasets, describe one, --preview writes a PNG grid (text: prints examples)")
     p.add_argument("name", nargs="?")
     p.add_argument("--preview", action="store_true")
     p.add_argument("--split", default="train")
