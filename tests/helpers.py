@@ -59,3 +59,25 @@ def model_gradients(model, loss_of_outputs, x, training=True):
     else:
         pytest.skip(f"no gradient helper for the {backend} backend")
     return {v.path: np.asarray(g) for v, g in zip(variables, grads)}
+
+
+def zoo_cli_without_tensorflow(*calls):
+    """Run `zoo.cli.main(args)` for each args list in a fresh Python in which any import of
+    TensorFlow, Keras or JAX fails; returns the CompletedProcess (stdout of all calls)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(f"""
+        import sys
+        class Block:
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in ("tensorflow", "keras", "jax"):
+                    raise ImportError("blocked: " + name)
+        sys.meta_path.insert(0, Block())
+        from zoo.cli import main
+        for args in {[list(map(str, call)) for call in calls]!r}:
+            main(args)
+        assert not any(m.split(".")[0] in ("tensorflow", "keras", "jax") for m in sys.modules)
+    """)
+    return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)

@@ -1,9 +1,6 @@
 """TFLite and SavedModel export: parity-checked, builtin ops only, nothing unchecked kept."""
 
 import json
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -12,6 +9,7 @@ import zoo
 from export import ExportParityError, to_saved_model, to_tflite
 from export import tflite as tflite_module
 from export.runtime import Runtime
+from tests.helpers import zoo_cli_without_tensorflow
 
 CONFIG = {"image_shape": (24, 24, 1), "num_classes": 3, "filters": (4, 8), "kernel_size": 3, "units": 8,
           "class_names": ["cat", "dog", "owl"]}
@@ -110,19 +108,7 @@ def test_predict_on_tflite_runs_without_tensorflow(stn, tmp_path):
     to_tflite(stn, path, check_inputs=real_like())
     (tmp_path / "stn.tflite.json").write_text(json.dumps({"class_names": CONFIG["class_names"]}))
     np.save(tmp_path / "x.npy", real_like(1)[0])
-    # Any import of TensorFlow, Keras or JAX fails in this process.
-    script = textwrap.dedent(f"""
-        import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("tensorflow", "keras", "jax"):
-                    raise ImportError("blocked: " + name)
-        sys.meta_path.insert(0, Block())
-        from zoo.cli import main
-        main(["predict", {str(path)!r}, {str(tmp_path / "x.npy")!r}, "--top", "3"])
-        assert not any(m.split(".")[0] in ("tensorflow", "keras") for m in sys.modules)
-    """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = zoo_cli_without_tensorflow(["predict", path, tmp_path / "x.npy", "--top", "3"])
     assert result.returncode == 0, result.stderr[-2000:]
     lines = result.stdout.strip().splitlines()
     assert len(lines) == 3 and {line.split()[0] for line in lines} == {"cat", "dog", "owl"}

@@ -1,9 +1,6 @@
 """Translator export: `encode` + `step` signatures, LiteRT greedy/beam decoding equal to Keras, no TF needed."""
 
 import json
-import subprocess
-import sys
-import textwrap
 
 import keras
 import numpy as np
@@ -12,6 +9,7 @@ import pytest
 import zoo
 from export.seq2seq import Translator, to_tflite_translator
 from recipes.data import dates
+from tests.helpers import zoo_cli_without_tensorflow
 from zoo.vocabulary import Vocabulary
 
 SOURCES, _ = dates.load("test", limit=24)
@@ -53,17 +51,6 @@ def test_zoo_predict_translates_on_litert_without_tensorflow(tmp_path):
     path = tmp_path / "t.tflite"
     to_tflite_translator(model, path, SOURCES[:4])
     expected = model.translate(SOURCES[:1])[0]["text"]
-    script = textwrap.dedent(f"""
-        import sys
-        class Block:
-            def find_spec(self, name, path=None, target=None):
-                if name.split(".")[0] in ("tensorflow", "keras", "jax"):
-                    raise ImportError("blocked: " + name)
-        sys.meta_path.insert(0, Block())
-        from zoo.cli import main
-        main(["predict", {str(path)!r}, {SOURCES[0]!r}, "--beam", "3"])
-        main(["predict", {str(path)!r}, {SOURCES[0]!r}])
-    """)
-    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    result = zoo_cli_without_tensorflow(["predict", path, SOURCES[0], "--beam", "3"], ["predict", path, SOURCES[0]])
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines()[2] == expected  # the greedy translation, as Keras decodes it
