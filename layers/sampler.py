@@ -40,8 +40,10 @@ def bilinear_sample(images, x, y):
     point_shape = tuple(x.shape[1:])
     if None in point_shape:
         raise ValueError(f"bilinear_sample needs static point dimensions after the batch; got {x.shape}")
-    x = ops.reshape(ops.cast(x, images.dtype), (batch, -1))
-    y = ops.reshape(ops.cast(y, images.dtype), (batch, -1))
+    # Coordinates and weights stay float32 under mixed precision: float16 would put the points of
+    # a 100-pixel image on a 1/16-pixel lattice.
+    x = ops.reshape(ops.cast(x, "float32"), (batch, -1))
+    y = ops.reshape(ops.cast(y, "float32"), (batch, -1))
 
     # A one-pixel zero border turns "outside the image" into an ordinary gather.
     padded = ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
@@ -65,10 +67,13 @@ def bilinear_sample(images, x, y):
     def gather(yi, xi):
         return ops.take(flat, base + yi * pw + xi, axis=0)
 
+    def weight(wy, wx):
+        return ops.expand_dims(ops.cast(wy * wx, images.dtype), -1)
+
     out = (
-        gather(y0, x0) * ops.expand_dims(wy0 * wx0, -1)
-        + gather(y0, x1) * ops.expand_dims(wy0 * wx1, -1)
-        + gather(y1, x0) * ops.expand_dims(wy1 * wx0, -1)
-        + gather(y1, x1) * ops.expand_dims(wy1 * wx1, -1)
+        gather(y0, x0) * weight(wy0, wx0)
+        + gather(y0, x1) * weight(wy0, wx1)
+        + gather(y1, x0) * weight(wy1, wx0)
+        + gather(y1, x1) * weight(wy1, wx1)
     )
     return ops.reshape(out, (batch, *point_shape, channels))

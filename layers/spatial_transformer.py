@@ -40,6 +40,7 @@ def transform_grid(theta, height, width, transform="affine"):
     """
     if transform not in IDENTITY:
         raise ValueError(f"transform must be one of {sorted(IDENTITY)}; got {transform!r}")
+    theta = ops.cast(theta, "float32")  # geometry in float32, also under mixed precision
     xt, yt = target_grid(height, width)
     xt = ops.reshape(xt, (1, height * width))
     yt = ops.reshape(yt, (1, height * width))

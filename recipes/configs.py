@@ -7,6 +7,8 @@ on (no GPU was available); the cards state the hardware and wall time.
 """
 
 import dataclasses
+import json
+from pathlib import Path
 
 from zoo.registry import did_you_mean
 
@@ -24,6 +26,7 @@ class Recipe:
     seed: int = 0
     baseline: str | None = None  # recipe whose weights this one is compared with
     description: str = ""
+    mixed_precision: str | None = None  # a Keras dtype policy: "mixed_float16" or "mixed_bfloat16"
 
 
 # ST-CNN: the transformer zooms onto a 28×28 canonical view, classified by a small CNN.
@@ -93,7 +96,30 @@ RECIPES = {
 
 
 def get(name):
-    """The recipe `name`, or a ValueError that lists close names."""
+    """The recipe `name`, or one written by a run (a `*.recipe.json` path); else a ValueError
+    that lists close names."""
+    if name.endswith(".json"):
+        return from_file(name)
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}.{did_you_mean(name, RECIPES)} Recipes: {', '.join(sorted(RECIPES))}.")
     return RECIPES[name]
+
+
+def to_json(recipe, **run):
+    """The recipe as a run used it (JSON text), with the run's own settings (`run`: limit, strategy…)."""
+    return json.dumps({**dataclasses.asdict(recipe), "run": run}, indent=2) + "\n"
+
+
+def from_file(path):
+    """The recipe in a `*.recipe.json` written by `zoo train` (its "run" settings: `run_settings`)."""
+    fields = {f.name for f in dataclasses.fields(Recipe)}
+    try:
+        saved = json.loads(Path(path).read_text())
+        return Recipe(**{k: v for k, v in saved.items() if k in fields})
+    except (OSError, ValueError, TypeError) as error:
+        raise ValueError(f"cannot read the recipe file {path}: {error}") from error
+
+
+def run_settings(path):
+    """The "run" settings (limit, strategy, …) saved beside a recipe in a `*.recipe.json`."""
+    return json.loads(Path(path).read_text()).get("run", {})

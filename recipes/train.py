@@ -4,16 +4,20 @@ Metrics are not written here: the card's test metrics come only from `recipes.ev
 (`zoo eval NAME --weights TAG --write`), run on the saved file.
 """
 
+import contextlib
+import dataclasses
 import json
 import os
 import platform
+import tempfile
 import time
 from pathlib import Path
 
 import keras
 
 import zoo
-from recipes import configs, data
+from recipes import configs, data, distribute
+from recipes.backup import EpochBackup
 from zoo import registry
 from zoo import weights as store
 from zoo.vocabulary import Vocabulary
@@ -57,15 +61,19 @@ def model_config(recipe):
     }
 
 
-def training_data(recipe, model, limit=None):
-    """The recipe's train split as a shuffled, batched tf.data.Dataset of (inputs, targets)."""
+def training_data(recipe, model, batch_size, limit=None, epochs=1, first_epoch=0):
+    """The recipe's train split as a tf.data.Dataset of (inputs, targets) batches for epochs
+    `first_epoch` … `epochs` − 1, each epoch in its own seeded order (`data.epoch_batches`)."""
     if data.info(recipe.data)["kind"] == "image":
-        return data.dataset(recipe.data, "train", batch_size=recipe.batch_size, seed=recipe.seed, limit=limit)
+        return data.dataset(recipe.data, "train", batch_size=batch_size, seed=recipe.seed, limit=limit,
+                            epochs=epochs, first_epoch=first_epoch)
     import tensorflow as tf
 
     x, y = model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(y), seed=recipe.seed)
-    return ds.batch(recipe.batch_size).prefetch(tf.data.AUTOTUNE)
+    x, y = tf.nest.map_structure(tf.constant, (x, y))
+    batches = data.epoch_batches(len(y), batch_size, recipe.seed, epochs=epochs, first_epoch=first_epoch)
+    gather = lambda i: tf.nest.map_structure(lambda t: tf.gather(t, i), (x, y))  # noqa: E731
+    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def input_spec(model):
@@ -79,29 +87,101 @@ def input_spec(model):
     }
 
 
-def train(name, out_dir=None, epochs=None, limit=None, verbose="auto"):
-    """Run recipe `name`; write `MODEL.TAG.weights.h5` and its card to `out_dir`; return the card."""
+class EpochSummary(keras.callbacks.Callback):
+    """One line per epoch, for logs that a person reads: `epoch 3/20: loss 0.1234, accuracy 0.9876 (12.3 s)`."""
+
+    def __init__(self, epochs):
+        super().__init__()
+        self.epochs = epochs
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.start = time.time()
+
+    def on_epoch_end(self, epoch, logs=None):
+        values = ", ".join(f"{k} {float(v):.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
+        print(f"epoch {epoch + 1}/{self.epochs}: {values} ({time.time() - self.start:.1f} s)", flush=True)
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Build and train under Keras dtype policy `name` (e.g. "mixed_float16"; None: unchanged).
+
+    Under "mixed_float16" `compile` wraps the optimizer in a LossScaleOptimizer by itself."""
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(name or previous)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _work_around_multi_worker_fit(model):
+    """Keras 3's `fit` fails under MultiWorkerMirroredStrategy (keras-team/keras#20585) twice:
+    it builds the model from a batch it cannot reduce, and it reduces each logged scalar along
+    an axis 0 it lacks. The model is built already, so `fit` may take the strategy from the
+    enclosing scope instead of building; and logging 1-vectors gives that reduction its axis
+    (mean over replicas, back to scalars)."""
+    model._distribute_strategy = None
+    train_step = model.train_step
+    model.train_step = lambda batch: {k: keras.ops.reshape(v, (1,)) for k, v in train_step(batch).items()}
+
+
+def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_precision=None, run_dir=None,
+          callbacks=(), verbose="auto"):
+    """Run recipe `name` (or a `*.recipe.json` a run wrote); write `MODEL.TAG.weights.h5`, its card
+    and `MODEL.TAG.recipe.json` (the recipe as run) to `out_dir`; return the card.
+
+    The run's state lives in `run_dir` (default `runs/RECIPE`): `backup/` holds the state after
+    the last finished epoch, and a killed run started again with the same arguments resumes
+    there (identical weights to an uninterrupted run); `tensorboard/` holds the logs.
+    """
     recipe = configs.get(name)
-    epochs = recipe.epochs if epochs is None else int(epochs)
+    saved = configs.run_settings(name) if name.endswith(".json") else {}
+    limit = limit if limit is not None else saved.get("limit")
+    strategy = strategy or saved.get("strategy", "default")
+    if epochs is not None:
+        recipe = dataclasses.replace(recipe, epochs=int(epochs))
+    if mixed_precision:
+        recipe = dataclasses.replace(recipe, mixed_precision=mixed_precision)
+    plan = distribute.plan(strategy)  # first: MultiWorkerMirroredStrategy must precede other TF work
     out_dir = Path(out_dir or store.SHIPPED_DIR)
+    run_dir = Path(run_dir or Path("runs") / recipe.name)
     keras.utils.set_random_seed(recipe.seed)
     config = model_config(recipe)
-    model = zoo.load(recipe.model, weights=None, **config)
-    train_ds = training_data(recipe, model, limit)
-    steps = int(train_ds.cardinality()) * epochs
-    schedule = keras.optimizers.schedules.CosineDecay(recipe.learning_rate, decay_steps=max(steps, 1))
-    model.compile(keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    start = time.time()
-    model.fit(train_ds, epochs=epochs, verbose=verbose)
-    seconds = time.time() - start
+    global_batch, learning_rate = recipe.batch_size * plan.replicas, recipe.learning_rate * plan.replicas
+    backup = EpochBackup(run_dir / "backup", write=plan.chief)
+    logs = run_dir / "tensorboard" if plan.chief else Path(tempfile.mkdtemp(prefix="zoo-tensorboard-"))
+    with plan.scope(), dtype_policy(recipe.mixed_precision):
+        model = zoo.load(recipe.model, weights=None, **config)
+        first_batch = next(iter(training_data(recipe, model, global_batch, limit)))
+        steps = int(training_data(recipe, model, global_batch, limit).cardinality())
+        schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps * recipe.epochs, 1))
+        model.compile(keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model(first_batch[0])  # build, so that a backup can be loaded into it
+        if plan.workers > 1 and keras.backend.backend() == "tensorflow":
+            _work_around_multi_worker_fit(model)
+        first_epoch = backup.restore(model)
+        if first_epoch:
+            print(f"resuming {recipe.name} after epoch {first_epoch} from {backup.latest()[1]}", flush=True)
+        train_ds = plan.distribute(training_data(recipe, model, global_batch, limit, recipe.epochs, first_epoch))
+        start = time.time()
+        model.fit(train_ds, epochs=recipe.epochs, initial_epoch=first_epoch, steps_per_epoch=steps, shuffle=False,
+                  verbose=verbose,
+                  callbacks=[backup, keras.callbacks.TensorBoard(str(logs)), *([EpochSummary(recipe.epochs)] if plan.chief else []),
+                             *callbacks])
+        seconds = time.time() - start
+    epochs = recipe.epochs
 
     # Ship the model's weights only: copy them into a fresh, uncompiled model (no optimizer state).
     shipped = registry.build(recipe.model, **config)
     shipped.set_weights(model.get_weights())
     file = registry.weights_file(recipe.model, recipe.tag)
     digest = store.save(shipped, out_dir / file)
-    command = f"zoo train {name}" + (f" --epochs {epochs}" if epochs != recipe.epochs else "")
+    listed = configs.get(name)
+    command = f"zoo train {name}" + (f" --epochs {epochs}" if epochs != listed.epochs else "")
     command += f" --limit {limit}" if limit else ""
+    command += f" --strategy {strategy}" if strategy != "default" else ""
+    command += f" --mixed-precision {recipe.mixed_precision}" if recipe.mixed_precision != listed.mixed_precision else ""
     entry = registry.entry(recipe.model)
     info = data.info(recipe.data)
     card = {
@@ -125,9 +205,12 @@ def train(name, out_dir=None, epochs=None, limit=None, verbose="auto"):
         },
         "training": {
             "epochs": epochs,
-            "batch_size": recipe.batch_size,
-            "optimizer": f"Adam, cosine decay from {recipe.learning_rate}",
+            "batch_size": global_batch,
+            "optimizer": f"Adam, cosine decay from {learning_rate}",
             "seed": recipe.seed,
+            "strategy": strategy,
+            "replicas": plan.replicas,
+            "mixed_precision": recipe.mixed_precision,
             "seconds": round(seconds, 1),
             "hardware": hardware(),
             "backend": keras.backend.backend(),
@@ -140,4 +223,7 @@ def train(name, out_dir=None, epochs=None, limit=None, verbose="auto"):
         base = configs.get(recipe.baseline)
         card["baseline"] = {"model": base.model, "tag": base.tag, "recipe": base.name}
     store.atomic_write_text(registry.record_path(recipe.model, recipe.tag, out_dir), json.dumps(card, indent=2) + "\n")
+    store.atomic_write_text(out_dir / f"{recipe.model}.{recipe.tag}.recipe.json",
+                            configs.to_json(recipe, limit=limit, strategy=strategy))
+    backup.clear()
     return card

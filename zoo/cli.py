@@ -92,7 +92,8 @@ def cmd_train(args):
         for name, recipe in sorted(configs.RECIPES.items()):
             print(f"{name}: {recipe.description}")
         return
-    card = train.train(args.recipe, out_dir=args.out, epochs=args.epochs, limit=args.limit)
+    card = train.train(args.recipe, out_dir=args.out, epochs=args.epochs, limit=args.limit, strategy=args.strategy,
+                       mixed_precision=args.mixed_precision, run_dir=args.run_dir)
     print(f"wrote {card['file']} (sha256 {card['sha256'][:12]}…, {card['parameters']:,} parameters) "
           f"in {card['training']['seconds'] / 60:.1f} min")
     print(f"next: zoo eval {card['model']} --weights {card['tag']} --write")
@@ -439,10 +440,15 @@ def main(argv=None):
     p.add_argument("--out")
     p.set_defaults(func=cmd_data)
     p = sub.add_parser("train", help="run a training recipe (no name: list recipes)")
-    p.add_argument("recipe", nargs="?")
+    p.add_argument("recipe", nargs="?", help="a recipe name, or the MODEL.TAG.recipe.json a run wrote (to rerun it)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--limit", type=int, help="train on the first N examples only (quick runs)")
-    p.add_argument("--out", help="directory for the weights and card (default: the package's zoo/weights)")
+    p.add_argument("--out", help="directory for the weights, card and recipe (default: the package's zoo/weights)")
+    p.add_argument("--strategy", choices=["default", "mirrored", "multi_worker", "tpu"],
+                   help="data parallelism: this machine's devices, several machines (TF_CONFIG), or a TPU")
+    p.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"], help="compute in 16 bits")
+    p.add_argument("--run-dir", help="backups (a killed run resumes from them) and TensorBoard logs "
+                                     "(default: runs/RECIPE)")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("eval", help="measure pretrained weights on their test split")
     p.add_argument("name")

@@ -109,6 +109,8 @@ def records(name, directory=None):
     directory = Path(directory or store.SHIPPED_DIR)
     found = {}
     for path in sorted(directory.glob(f"{name}.*.json")):
+        if path.name.endswith(".recipe.json"):  # the recipe a run used, beside its card
+            continue
         rec = json.loads(path.read_text())
         if rec.get("model") == name:
             found[rec["tag"]] = rec

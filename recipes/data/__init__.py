@@ -27,7 +27,7 @@ from recipes.data import dates, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
-__all__ = ["DataNotFoundError", "dataset", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
+__all__ = ["DataNotFoundError", "dataset", "epoch_batches", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
 
 SPLITS = ("train", "test")
 _MNIST_LABELS = [str(digit) for digit in range(10)]
@@ -152,30 +152,52 @@ def _variant_arrays(name, split, seed, source, data_dir, limit):
     return generated, labels[: len(generated)]
 
 
-def dataset(
-    name, split="train", batch_size=128, seed=0, shuffle=None, source="auto", data_dir=None, repeat=False, limit=None
-):
+def epoch_batches(n, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
+    """tf.data.Dataset of int64 index batches for epochs `first_epoch` … `epochs` − 1 (None: no end).
+
+    With `shuffle`, epoch e visits 0 … n−1 in the order of a permutation drawn from (seed, e)
+    alone (a stateless index shuffle), so a run resumed at epoch e sees exactly the batches an
+    uninterrupted run sees there. Batches never straddle two epochs.
+    """
+    import tensorflow as tf
+
+    if n < 1:
+        raise ValueError(f"cannot batch an empty split (n = {n})")
+
+    def one_epoch(epoch):
+        batches = tf.data.Dataset.range(n).batch(batch_size)
+        if not shuffle:
+            return batches
+        key = tf.stack([tf.constant(seed, tf.int64), epoch])
+        return batches.map(lambda i: tf.random.experimental.index_shuffle(i, key, n - 1))
+
+    if epochs is None:
+        return tf.data.Dataset.counter(first_epoch).flat_map(one_epoch)
+    steps = -(-n // batch_size) * max(epochs - first_epoch, 0)
+    batches = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+    return batches.apply(tf.data.experimental.assert_cardinality(steps))
+
+
+def dataset(name, split="train", batch_size=128, seed=0, shuffle=None, source="auto", data_dir=None, limit=None,
+            epochs=1, first_epoch=0):
     """tf.data.Dataset of (images float32 (B, H, W, 1) in [0, 1], labels int32 (B,)).
 
-    `shuffle` defaults to True for train; the order is reshuffled each epoch from `seed`
-    (and TF's global seed, if one is set). `limit` keeps the first N examples of the split.
+    `shuffle` defaults to True for train: each epoch in its own order, a function of `seed` and
+    the epoch number (`epoch_batches`). `epochs` passes (None: endless), starting at
+    `first_epoch`. `limit` keeps the first N examples of the split.
     """
     import tensorflow as tf
 
     images, labels = _arrays(name, split, seed, source, data_dir, limit)
     images, labels = tf.constant(images), tf.constant(labels.astype(np.int32))
-    ds = tf.data.Dataset.range(len(labels))
     if shuffle is None:
         shuffle = split == "train"
-    if shuffle:
-        ds = ds.shuffle(len(labels), seed=seed, reshuffle_each_iteration=True)
-    if repeat:
-        ds = ds.repeat()
 
     def gather(indices):
         return tf.cast(tf.gather(images, indices), tf.float32) / 255.0, tf.gather(labels, indices)
 
-    return ds.batch(batch_size).map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    batches = epoch_batches(len(labels), batch_size, seed, shuffle, epochs, first_epoch)
+    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
 
 
 def preview(name, path, split="train", n=36, seed=0):

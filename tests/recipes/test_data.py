@@ -291,9 +291,24 @@ def test_dataset_shuffle_is_seeded():
     assert not np.array_equal(first, in_order) and sorted(first) == sorted(in_order)
     assert not np.array_equal(first, labels(split="train", seed=2))
     np.testing.assert_array_equal(labels(split="test"), data.load_arrays("mnist5k", "test")[1][:1000])
-    repeated = data.dataset("mnist5k", split="test", batch_size=400, limit=500, repeat=True)
+    repeated = data.dataset("mnist5k", split="test", batch_size=400, limit=500, epochs=None)
     repeated_labels = np.concatenate([b[1].numpy() for b in repeated.take(3)])
-    np.testing.assert_array_equal(repeated_labels, np.tile(data.load_arrays("mnist5k", "test")[1][:500], 3)[:1200])
+    # Batches never straddle epochs: 400 + 100, then 400 of the next pass.
+    np.testing.assert_array_equal(repeated_labels, np.tile(data.load_arrays("mnist5k", "test")[1][:500], 2)[:900])
+
+
+def test_each_epoch_has_its_own_order_and_a_resumed_run_sees_the_same_batches():
+    def orders(**kwargs):
+        return [b.numpy() for b in data.epoch_batches(10, 4, seed=3, **kwargs)]
+
+    three = orders(epochs=3)
+    assert [len(b) for b in three] == [4, 4, 2] * 3
+    epochs = [np.concatenate(three[i:i + 3]) for i in (0, 3, 6)]
+    assert all(sorted(e) == list(range(10)) for e in epochs)
+    assert not np.array_equal(epochs[0], epochs[1])
+    resumed = orders(epochs=3, first_epoch=1)
+    np.testing.assert_array_equal(np.concatenate(resumed), np.concatenate(epochs[1:]))
+    np.testing.assert_array_equal(np.concatenate(orders(shuffle=False, epochs=1)), np.arange(10))
 
 
 def test_preview_writes_a_png(tmp_path):

@@ -167,7 +167,7 @@ class Seq2Seq(keras.Model):
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Mean cross-entropy over the target tokens, padding (id 0) excluded."""
         valid = ops.cast(ops.not_equal(y, 0), "float32")
-        nll = keras.losses.sparse_categorical_crossentropy(y, y_pred)
+        nll = keras.losses.sparse_categorical_crossentropy(y, ops.cast(y_pred, "float32"))  # float32 under mixed precision
         return ops.sum(nll * valid) / ops.maximum(ops.sum(valid), 1.0)
 
     def teacher_forcing(self, sources, targets):
