@@ -4,6 +4,7 @@ A backup is one directory `BACKUP_DIR/epoch-NNNN/` (N finished epochs) holding
     state.weights.h5   the model's weights and the optimizer's state (step count, moments)
     random.npz         the random-generator states (dropout, sampled glimpses), which weights
                        files leave out but which an identical continuation needs
+    run.json           what the run is (recipe, limit, strategy): a backup resumes that run only
 It is written under a temporary name and renamed in one step, then older backups are removed:
 a kill at any moment leaves the previous backup or the new one, never half of one.
 
@@ -37,9 +38,10 @@ class EpochBackup(keras.callbacks.Callback):
     collective operation under some strategies, but writes into a throwaway directory.
     """
 
-    def __init__(self, directory, write=True):
+    def __init__(self, directory, run="", write=True):
         super().__init__()
         self.directory = Path(directory)
+        self.run = run
         self.write = write
 
     def latest(self):
@@ -52,6 +54,13 @@ class EpochBackup(keras.callbacks.Callback):
         epochs, path = self.latest()
         if path is None:
             return 0
+        saved = (path / "run.json").read_text() if (path / "run.json").exists() else ""
+        if saved != self.run:
+            raise ValueError(
+                f"the backup {path} belongs to another run (its run.json differs from this run's: recipe, "
+                f"epochs, limit or strategy changed). Delete {self.directory} to start afresh, or pass "
+                "another --run-dir."
+            )
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         try:
@@ -78,6 +87,7 @@ class EpochBackup(keras.callbacks.Callback):
         tmp = Path(tempfile.mkdtemp(dir=target, prefix=".epoch-"))
         try:
             self.model.save_weights(tmp / "state.weights.h5")
+            (tmp / "run.json").write_text(self.run)
             np.savez(tmp / "random.npz", **{f"state_{i}": keras.ops.convert_to_numpy(v)
                                             for i, v in enumerate(_random_states(self.model))})
             final = target / f"epoch-{epochs:04d}"

@@ -149,7 +149,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     keras.utils.set_random_seed(recipe.seed)
     config = model_config(recipe)
     global_batch, learning_rate = recipe.batch_size * plan.replicas, recipe.learning_rate * plan.replicas
-    backup = EpochBackup(run_dir / "backup", write=plan.chief)
+    backup = EpochBackup(run_dir / "backup", configs.to_json(recipe, limit=limit, strategy=strategy), write=plan.chief)
     logs = run_dir / "tensorboard" if plan.chief else Path(tempfile.mkdtemp(prefix="zoo-tensorboard-"))
     with plan.scope(), dtype_policy(recipe.mixed_precision):
         model = zoo.load(recipe.model, weights=None, **config)
@@ -223,7 +223,6 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         base = configs.get(recipe.baseline)
         card["baseline"] = {"model": base.model, "tag": base.tag, "recipe": base.name}
     store.atomic_write_text(registry.record_path(recipe.model, recipe.tag, out_dir), json.dumps(card, indent=2) + "\n")
-    store.atomic_write_text(out_dir / f"{recipe.model}.{recipe.tag}.recipe.json",
-                            configs.to_json(recipe, limit=limit, strategy=strategy))
+    store.atomic_write_text(out_dir / f"{recipe.model}.{recipe.tag}.recipe.json", backup.run)
     backup.clear()
     return card

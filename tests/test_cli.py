@@ -40,7 +40,8 @@ def test_data_preview_writes_png(tmp_path, capsys):
 
 
 def test_train_then_eval_a_tiny_run_into_a_scratch_directory(tmp_path, capsys):
-    main(["train", "cnn_rts_mnist5k", "--epochs", "1", "--limit", "256", "--out", str(tmp_path)])
+    main(["train", "cnn_rts_mnist5k", "--epochs", "1", "--limit", "256", "--out", str(tmp_path),
+          "--run-dir", str(tmp_path / "run")])
     assert (tmp_path / "cnn.rts_mnist5k.weights.h5").exists()
     card = (tmp_path / "cnn.rts_mnist5k.json").read_text()
     assert '"train_command": "zoo train cnn_rts_mnist5k --epochs 1 --limit 256"' in card

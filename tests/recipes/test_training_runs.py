@@ -152,6 +152,16 @@ def test_a_backup_is_written_whole_or_not_at_all(tmp_path):
     assert backup.latest()[0] == 1
 
 
+def test_a_backup_resumes_only_the_run_that_wrote_it(tmp_path):
+    model = tiny_model()
+    backup = EpochBackup(tmp_path, run='{"epochs": 3}')
+    backup.set_model(model)
+    backup.save(1)
+    with pytest.raises(ValueError, match="belongs to another run .* Delete"):
+        EpochBackup(tmp_path, run='{"epochs": 5}').restore(model)
+    assert EpochBackup(tmp_path, run='{"epochs": 3}').restore(model) == 1
+
+
 def test_restore_brings_back_weights_optimizer_and_random_states(tmp_path):
     model = tiny_model()
     backup = EpochBackup(tmp_path)
