@@ -54,6 +54,7 @@ class GlimpseSensor(layers.Layer):
         if locations.shape[-1] != 2:
             raise ValueError(f"locations must be (batch, 2) as (x, y) in [-1, 1]; got shape {locations.shape}")
         height, width = levels[0].shape[1], levels[0].shape[2]
+        locations = ops.cast(locations, "float32")  # geometry in float32, also under mixed precision
         cx = ops.reshape(normalized_to_pixel(locations[:, 0], width), (-1, 1, 1))
         cy = ops.reshape(normalized_to_pixel(locations[:, 1], height), (-1, 1, 1))
         offsets = ops.arange(self.size, dtype="float32") - (self.size - 1) / 2.0

@@ -116,7 +116,7 @@ def test_jax_data_parallel_splits_each_batch_over_devices(tmp_path):
     assert card["training"]["batch_size"] == 256
 
 
-@pytest.mark.parametrize("recipe", ["cnn_rts_mnist5k", "stn_rts_mnist5k", "seq2seq_dates_bahdanau"])
+@pytest.mark.parametrize("recipe", ["cnn_rts_mnist5k", "stn_rts_mnist5k", "ram_translated60_mnist5k", "seq2seq_dates_bahdanau"])
 def test_mixed_precision_losses_stay_finite(tmp_path, recipe):
     losses = []
     record = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: losses.append(logs["loss"]))

@@ -85,7 +85,7 @@ class RecurrentAttentionModel(ImageClassifier):
         pyramid = self.glimpse_net.sensor.pyramid(images)  # built once, read by every glimpse
         locations, log_pi, baselines, patches = [], [], [], []
         for _ in range(self.glimpses):
-            mean = self.locator(ops.stop_gradient(h))
+            mean = ops.cast(self.locator(ops.stop_gradient(h)), "float32")  # the policy in float32
             if self.random_glimpses:
                 location = keras.random.uniform((batch, 2), -1.0, 1.0, seed=seed)
             elif sample:
@@ -94,7 +94,7 @@ class RecurrentAttentionModel(ImageClassifier):
                 location = mean
             location = ops.stop_gradient(location)
             log_pi.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.std**2))
-            baselines.append(ops.squeeze(self.baseline(ops.stop_gradient(h)), -1))
+            baselines.append(ops.cast(ops.squeeze(self.baseline(ops.stop_gradient(h)), -1), "float32"))
             g, patch = self.glimpse_net(pyramid, location, return_patches=True)
             h = ops.relu(self.core_h(h) + self.core_g(g))
             locations.append(location)
@@ -124,8 +124,8 @@ class RecurrentAttentionModel(ImageClassifier):
         """Cross-entropy + REINFORCE with the learned baseline + the baseline's squared error."""
         labels = ops.cast(ops.reshape(y, (-1,)), "int32")
         if not isinstance(y_pred, dict):  # evaluate(): the deterministic path has no policy terms
-            return ops.mean(keras.losses.sparse_categorical_crossentropy(labels, y_pred))
-        probabilities = y_pred["probabilities"]
+            return ops.mean(keras.losses.sparse_categorical_crossentropy(labels, ops.cast(y_pred, "float32")))
+        probabilities = ops.cast(y_pred["probabilities"], "float32")  # the loss in float32 under mixed precision
         cross_entropy = ops.mean(keras.losses.sparse_categorical_crossentropy(labels, probabilities))
         reward = ops.cast(ops.equal(ops.cast(ops.argmax(probabilities, -1), "int32"), labels), "float32")
         reward = ops.expand_dims(ops.stop_gradient(reward), 1)
