@@ -54,8 +54,8 @@ class EpochBackup(keras.callbacks.Callback):
         epochs, path = self.latest()
         if path is None:
             return 0
-        saved = (path / "run.json").read_text() if (path / "run.json").exists() else ""
-        if saved != self.run:
+        run = (path / "run.json").read_text() if (path / "run.json").exists() else ""
+        if run != self.run:
             raise ValueError(
                 f"the backup {path} belongs to another run (its run.json differs from this run's: recipe, "
                 f"epochs, limit or strategy changed). Delete {self.directory} to start afresh, or pass "

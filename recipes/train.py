@@ -61,19 +61,25 @@ def model_config(recipe):
     }
 
 
-def training_data(recipe, model, batch_size, limit=None, epochs=1, first_epoch=0):
-    """The recipe's train split as a tf.data.Dataset of (inputs, targets) batches for epochs
-    `first_epoch` … `epochs` − 1, each epoch in its own seeded order (`data.epoch_batches`)."""
+def training_data(recipe, model, batch_size, limit=None):
+    """The recipe's train split, read (and texts encoded) once, as a function `batches(epochs,
+    first_epoch=0)` → tf.data.Dataset of (inputs, targets) batches for epochs `first_epoch` …
+    `epochs` − 1, each epoch in its own seeded order (`data.epoch_batches`)."""
     if data.info(recipe.data)["kind"] == "image":
-        return data.dataset(recipe.data, "train", batch_size=batch_size, seed=recipe.seed, limit=limit,
-                            epochs=epochs, first_epoch=first_epoch)
+        return lambda epochs, first_epoch=0: data.dataset(
+            recipe.data, "train", batch_size=batch_size, seed=recipe.seed, limit=limit, epochs=epochs,
+            first_epoch=first_epoch)
     import tensorflow as tf
 
     x, y = model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
     x, y = tf.nest.map_structure(tf.constant, (x, y))
-    batches = data.epoch_batches(len(y), batch_size, recipe.seed, epochs=epochs, first_epoch=first_epoch)
-    gather = lambda i: tf.nest.map_structure(lambda t: tf.gather(t, i), (x, y))  # noqa: E731
-    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    def batches(epochs, first_epoch=0):
+        order = data.epoch_batches(len(y), batch_size, recipe.seed, epochs=epochs, first_epoch=first_epoch)
+        gather = lambda i: tf.nest.map_structure(lambda t: tf.gather(t, i), (x, y))  # noqa: E731
+        return order.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+
+    return batches
 
 
 def input_spec(model):
@@ -135,7 +141,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     the last finished epoch, and a killed run started again with the same arguments resumes
     there (identical weights to an uninterrupted run); `tensorboard/` holds the logs.
     """
-    recipe = configs.get(name)
+    recipe = listed = configs.get(name)
     saved = configs.run_settings(name) if name.endswith(".json") else {}
     limit = limit if limit is not None else saved.get("limit")
     strategy = strategy or saved.get("strategy", "default")
@@ -153,8 +159,9 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     logs = run_dir / "tensorboard" if plan.chief else Path(tempfile.mkdtemp(prefix="zoo-tensorboard-"))
     with plan.scope(), dtype_policy(recipe.mixed_precision):
         model = zoo.load(recipe.model, weights=None, **config)
-        first_batch = next(iter(training_data(recipe, model, global_batch, limit)))
-        steps = int(training_data(recipe, model, global_batch, limit).cardinality())
+        batches = training_data(recipe, model, global_batch, limit)
+        one_epoch = batches(1)
+        steps, first_batch = int(one_epoch.cardinality()), next(iter(one_epoch))
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps * recipe.epochs, 1))
         model.compile(keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model(first_batch[0])  # build, so that a backup can be loaded into it
@@ -163,22 +170,20 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         first_epoch = backup.restore(model)
         if first_epoch:
             print(f"resuming {recipe.name} after epoch {first_epoch} from {backup.latest()[1]}", flush=True)
-        train_ds = plan.distribute(training_data(recipe, model, global_batch, limit, recipe.epochs, first_epoch))
+        train_ds = plan.distribute(batches(recipe.epochs, first_epoch))
         start = time.time()
         model.fit(train_ds, epochs=recipe.epochs, initial_epoch=first_epoch, steps_per_epoch=steps, shuffle=False,
                   verbose=verbose,
                   callbacks=[backup, keras.callbacks.TensorBoard(str(logs)), *([EpochSummary(recipe.epochs)] if plan.chief else []),
                              *callbacks])
         seconds = time.time() - start
-    epochs = recipe.epochs
 
     # Ship the model's weights only: copy them into a fresh, uncompiled model (no optimizer state).
     shipped = registry.build(recipe.model, **config)
     shipped.set_weights(model.get_weights())
     file = registry.weights_file(recipe.model, recipe.tag)
     digest = store.save(shipped, out_dir / file)
-    listed = configs.get(name)
-    command = f"zoo train {name}" + (f" --epochs {epochs}" if epochs != listed.epochs else "")
+    command = f"zoo train {name}" + (f" --epochs {recipe.epochs}" if recipe.epochs != listed.epochs else "")
     command += f" --limit {limit}" if limit else ""
     command += f" --strategy {strategy}" if strategy != "default" else ""
     command += f" --mixed-precision {recipe.mixed_precision}" if recipe.mixed_precision != listed.mixed_precision else ""
@@ -204,7 +209,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
             "description": info["description"],
         },
         "training": {
-            "epochs": epochs,
+            "epochs": recipe.epochs,
             "batch_size": global_batch,
             "optimizer": f"Adam, cosine decay from {learning_rate}",
             "seed": recipe.seed,
