@@ -6,6 +6,8 @@ Metrics are not written here: the card's test metrics come only from `recipes.ev
 
 import contextlib
 import dataclasses
+import functools
+import importlib.util
 import json
 import os
 import platform
@@ -61,25 +63,15 @@ def model_config(recipe):
     }
 
 
-def training_data(recipe, model, batch_size, limit=None):
-    """The recipe's train split, read (and texts encoded) once, as a function `batches(epochs,
-    first_epoch=0)` → tf.data.Dataset of (inputs, targets) batches for epochs `first_epoch` …
-    `epochs` − 1, each epoch in its own seeded order (`data.epoch_batches`)."""
+def training_arrays(recipe, model, limit=None):
+    """The recipe's train split in memory as NumPy (inputs, targets): images uint8 and labels, or
+    a text model's teacher-forcing ids, read (and encoded) once per run; with `fresh_data`, a
+    function epoch → that epoch's draw of the images (`data.fresh_draws`)."""
+    if recipe.fresh_data:
+        return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
     if data.info(recipe.data)["kind"] == "image":
-        return lambda epochs, first_epoch=0: data.dataset(
-            recipe.data, "train", batch_size=batch_size, seed=recipe.seed, limit=limit, epochs=epochs,
-            first_epoch=first_epoch)
-    import tensorflow as tf
-
-    x, y = model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
-    x, y = tf.nest.map_structure(tf.constant, (x, y))
-
-    def batches(epochs, first_epoch=0):
-        order = data.epoch_batches(len(y), batch_size, recipe.seed, epochs=epochs, first_epoch=first_epoch)
-        gather = lambda i: tf.nest.map_structure(lambda t: tf.gather(t, i), (x, y))  # noqa: E731
-        return order.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
-
-    return batches
+        return data.load_arrays(recipe.data, "train", seed=recipe.seed, limit=limit)
+    return model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
 
 
 def input_spec(model):
@@ -106,6 +98,15 @@ class EpochSummary(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         values = ", ".join(f"{k} {float(v):.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
         print(f"epoch {epoch + 1}/{self.epochs}: {values} ({time.time() - self.start:.1f} s)", flush=True)
+
+
+def tensorboard(logs):
+    """[Keras's TensorBoard callback writing to `logs`], or [] where TensorFlow (its writer) is
+    missing, e.g. a JAX-only GPU machine."""
+    if importlib.util.find_spec("tensorflow") is None:
+        print("TensorFlow is not installed: no TensorBoard logs for this run", flush=True)
+        return []
+    return [keras.callbacks.TensorBoard(str(logs))]
 
 
 @contextlib.contextmanager
@@ -159,9 +160,10 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     logs = run_dir / "tensorboard" if plan.chief else Path(tempfile.mkdtemp(prefix="zoo-tensorboard-"))
     with plan.scope(), dtype_policy(recipe.mixed_precision):
         model = zoo.load(recipe.model, weights=None, **config)
-        batches = training_data(recipe, model, global_batch, limit)
-        one_epoch = batches(1)
-        steps, first_batch = int(one_epoch.cardinality()), next(iter(one_epoch))
+        source = training_arrays(recipe, model, limit)
+        batches = functools.partial(data.batches, source, global_batch, recipe.seed)
+        first_epoch_batches = data.ArrayBatches(source, global_batch, shuffle=False)
+        steps, first_batch = len(first_epoch_batches), first_epoch_batches[0]
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps * recipe.epochs, 1))
         model.compile(keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model(first_batch[0])  # build, so that a backup can be loaded into it
@@ -170,11 +172,11 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         first_epoch = backup.restore(model)
         if first_epoch:
             print(f"resuming {recipe.name} after epoch {first_epoch} from {backup.latest()[1]}", flush=True)
-        train_ds = plan.distribute(batches(recipe.epochs, first_epoch))
+        train_ds = plan.distribute(batches(epochs=recipe.epochs, first_epoch=first_epoch))
         start = time.time()
         model.fit(train_ds, epochs=recipe.epochs, initial_epoch=first_epoch, steps_per_epoch=steps, shuffle=False,
                   verbose=verbose,
-                  callbacks=[backup, keras.callbacks.TensorBoard(str(logs)), *([EpochSummary(recipe.epochs)] if plan.chief else []),
+                  callbacks=[backup, *tensorboard(logs), *([EpochSummary(recipe.epochs)] if plan.chief else []),
                              *callbacks])
         seconds = time.time() - start
 
@@ -207,6 +209,8 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
             "test_split": "test",
             "train_examples": limit or info["splits"]["train"],
             "description": info["description"],
+            "fresh_draws": "epoch e trains on the variant drawn with seed + e (new positions and clutter)"
+            if recipe.fresh_data else None,
         },
         "training": {
             "epochs": recipe.epochs,

@@ -349,7 +349,8 @@ def results_markdown():
 
 def write_figures(directory):
     """For text datasets: exact match by source length from the cards (one PNG per dataset) and
-    the alignments of each translator on the first 6 test texts. Returns the paths."""
+    the alignments of each translator on the first 6 test texts; for RAM with learned glimpses
+    (8), the glimpse paths and patches on the first 6 test images. Returns the paths."""
     import zoo
     from recipes import data
     from zoo import registry
@@ -359,6 +360,10 @@ def write_figures(directory):
     directory.mkdir(parents=True, exist_ok=True)
     curves, paths = {}, []
     for rec in registry.all_records():
+        if rec["model"] == "ram" and rec["config"].get("glimpses") == 8 and not rec["config"].get("random_glimpses"):
+            images, labels = _test_arrays(rec, limit=6)
+            model = zoo.load(rec["model"], weights=rec["tag"])
+            paths.append(model.picture(images, labels, directory / f"{rec['model']}.{rec['tag']}.glimpses.png"))
         by_length = (rec.get("metrics") or {}).get("by_length")
         if not by_length:
             continue
@@ -477,7 +482,7 @@ def main(argv=None):
     p = sub.add_parser("results", help="markdown tables of every card's measured metrics")
     p.add_argument("--update-readme", action="store_true", help="write them into README.md between the markers")
     p.add_argument("--readme", default="README.md")
-    p.add_argument("--figures", metavar="DIR", help="write the by-length and alignment figures of text models to DIR")
+    p.add_argument("--figures", metavar="DIR", help="write the figures (by-length and alignments of text models, RAM glimpse paths) to DIR")
     p.set_defaults(func=cmd_results)
     p = sub.add_parser("demo", help="load every pretrained model, draw its attention, export and check it")
     p.add_argument("--out", default="demo_out")

@@ -19,7 +19,9 @@ offline) and ``ted_pt_en`` (TED Portuguese → English from TFDS, online).
 
 import functools
 import operator
+from concurrent.futures import ThreadPoolExecutor
 
+import keras
 import numpy as np
 
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
@@ -27,7 +29,7 @@ from recipes.data import dates, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
-__all__ = ["DataNotFoundError", "dataset", "epoch_batches", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
+__all__ = ["ArrayBatches", "DataNotFoundError", "batches", "dataset", "epoch_examples", "epoch_order", "fresh_draws", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
 
 SPLITS = ("train", "test")
 _MNIST_LABELS = [str(digit) for digit in range(10)]
@@ -152,30 +154,104 @@ def _variant_arrays(name, split, seed, source, data_dir, limit):
     return generated, labels[: len(generated)]
 
 
-def epoch_batches(n, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
-    """tf.data.Dataset of int64 index batches for epochs `first_epoch` … `epochs` − 1 (None: no end).
+def epoch_order(n, seed, epoch):
+    """The order in which epoch `epoch` visits examples 0 … n−1: a permutation drawn from
+    (seed, epoch) alone, so a run resumed at epoch e sees exactly the batches an uninterrupted
+    run sees there, on any backend."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
 
-    With `shuffle`, epoch e visits 0 … n−1 in the order of a permutation drawn from (seed, e)
-    alone (a stateless index shuffle), so a run resumed at epoch e sees exactly the batches an
-    uninterrupted run sees there. Batches never straddle two epochs.
-    """
+
+def fresh_draws(name, split="train", seed=0, limit=None):
+    """`draw(epoch)` → (images, labels) of variant `name` drawn with seed `seed + epoch`: every
+    epoch places the items anew (new positions, new clutter), epoch 0 being `load_arrays(name,
+    split, seed)`. Augmentation for the small splits (MNIST 5k) that a fixed draw overfits."""
+    if _resolve(name)[1] is None:
+        raise ValueError(f"fresh draws need a generated variant (e.g. 'cluttered100_{name}'); {name!r} is a base dataset")
+    return lambda epoch: load_arrays(name, split, seed=seed + int(epoch), limit=limit)
+
+
+def epoch_examples(source, seed, shuffle, epoch):
+    """Epoch `epoch`'s examples in visiting order: `source` (arrays, any nesting; or a function
+    epoch → arrays, e.g. `fresh_draws`) permuted by `epoch_order` when `shuffle`."""
+    arrays = source(epoch) if callable(source) else source
+    if not shuffle:
+        return arrays
+    rows = epoch_order(len(keras.tree.flatten(arrays)[0]), seed, epoch)
+    return keras.tree.map_structure(lambda a: a[rows], arrays)
+
+
+def _for_model(array, cast):
+    """What a model is fed: uint8 images as float32 in [0, 1], int64 ids as int32, else as is.
+    `cast(array, dtype)` is NumPy's or TensorFlow's."""
+    name = array.dtype.name
+    if name == "uint8":
+        return cast(array, "float32") / 255.0
+    return cast(array, "int32") if name == "int64" else array
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of `epoch_examples(source, seed, shuffle, epoch)` for epochs `first_epoch`, … (`fit`
+    runs them). Needs no TensorFlow: the JAX and torch backends train from it."""
+
+    def __init__(self, source, batch_size, seed=0, shuffle=True, first_epoch=0):
+        super().__init__()
+        self.source, self.batch_size, self.seed, self.shuffle = source, batch_size, seed, shuffle
+        self.epoch = first_epoch
+        self.examples = epoch_examples(source, seed, shuffle, first_epoch)
+        self._drawer = ThreadPoolExecutor(1)  # draws the next epoch while this one trains
+        self._next = self._drawer.submit(epoch_examples, source, seed, shuffle, first_epoch + 1)
+
+    def __len__(self):
+        return -(-len(keras.tree.flatten(self.examples)[0]) // self.batch_size)
+
+    def __getitem__(self, i):
+        rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return keras.tree.map_structure(lambda a: _for_model(a[rows], lambda x, t: x.astype(t)), self.examples)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.examples = self._next.result()
+        self._next = self._drawer.submit(epoch_examples, self.source, self.seed, self.shuffle, self.epoch + 1)
+
+
+def batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
+    """Batches of `epoch_examples` for `fit`, epochs `first_epoch` … `epochs` − 1 (None: no end;
+    batches never straddle two epochs): a tf.data.Dataset on the TensorFlow backend
+    (tf.distribute shards it), else an `ArrayBatches`, which needs no TensorFlow."""
+    if keras.backend.backend() == "tensorflow":
+        return tf_batches(source, batch_size, seed, shuffle, epochs, first_epoch)
+    return ArrayBatches(source, batch_size, seed, shuffle, first_epoch)
+
+
+def tf_batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
+    """`batches` as a tf.data.Dataset on any backend."""
     import tensorflow as tf
 
+    first = source(first_epoch) if callable(source) else source
+    flat = keras.tree.flatten(first)
+    n = len(flat[0])
     if n < 1:
         raise ValueError(f"cannot batch an empty split (n = {n})")
+    specs = [tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)) for a in flat]
+
+    def examples(epoch):
+        return keras.tree.flatten(epoch_examples(source, seed, shuffle, int(epoch)))
+
+    def for_model(*batch):
+        return tf.nest.map_structure(lambda t: _for_model(t, tf.cast), batch)
 
     def one_epoch(epoch):
-        batches = tf.data.Dataset.range(n).batch(batch_size)
-        if not shuffle:
-            return batches
-        key = tf.stack([tf.constant(seed, tf.int64), epoch])
-        return batches.map(lambda i: tf.random.experimental.index_shuffle(i, key, n - 1))
+        tensors = tf.numpy_function(examples, [epoch], [spec.dtype for spec in specs], stateful=False)
+        for tensor, spec in zip(tensors, specs):
+            tensor.set_shape(spec.shape)
+        arrays = tf.nest.pack_sequence_as(first, tensors)
+        return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size).map(for_model)
 
     if epochs is None:
-        return tf.data.Dataset.counter(first_epoch).flat_map(one_epoch)
+        return tf.data.Dataset.counter(first_epoch).flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)
     steps = -(-n // batch_size) * max(epochs - first_epoch, 0)
-    batches = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
-    return batches.apply(tf.data.experimental.assert_cardinality(steps))
+    ds = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+    return ds.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)
 
 
 def dataset(name, split="train", batch_size=128, seed=0, shuffle=None, source="auto", data_dir=None, limit=None,
@@ -183,21 +259,13 @@ def dataset(name, split="train", batch_size=128, seed=0, shuffle=None, source="a
     """tf.data.Dataset of (images float32 (B, H, W, 1) in [0, 1], labels int32 (B,)).
 
     `shuffle` defaults to True for train: each epoch in its own order, a function of `seed` and
-    the epoch number (`epoch_batches`). `epochs` passes (None: endless), starting at
+    the epoch number (`epoch_order`). `epochs` passes (None: endless), starting at
     `first_epoch`. `limit` keeps the first N examples of the split.
     """
-    import tensorflow as tf
-
     images, labels = _arrays(name, split, seed, source, data_dir, limit)
-    images, labels = tf.constant(images), tf.constant(labels.astype(np.int32))
     if shuffle is None:
         shuffle = split == "train"
-
-    def gather(indices):
-        return tf.cast(tf.gather(images, indices), tf.float32) / 255.0, tf.gather(labels, indices)
-
-    batches = epoch_batches(len(labels), batch_size, seed, shuffle, epochs, first_epoch)
-    return batches.map(gather, num_parallel_calls=tf.data.AUTOTUNE).prefetch(tf.data.AUTOTUNE)
+    return tf_batches((images, labels), batch_size, seed, shuffle, epochs, first_epoch)
 
 
 def preview(name, path, split="train", n=36, seed=0):

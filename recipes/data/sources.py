@@ -179,9 +179,13 @@ def read_mnist5k(split):
 
 
 def _tfds_prepared(name, data_dir):
-    """(whether TFDS has `name` prepared, the TFDS data dir it looked in)."""
-    import tensorflow_datasets as tfds
-    from absl import logging as absl_logging
+    """(whether TFDS has `name` prepared, the TFDS data dir it looked in); not prepared where
+    TFDS is not installed (a JAX-only machine)."""
+    try:
+        import tensorflow_datasets as tfds
+        from absl import logging as absl_logging
+    except ImportError as error:
+        return False, f"none ({error})"
 
     verbosity = absl_logging.get_verbosity()
     absl_logging.set_verbosity(absl_logging.ERROR)  # probing warns about folders that are simply absent

@@ -298,8 +298,10 @@ def test_dataset_shuffle_is_seeded():
 
 
 def test_each_epoch_has_its_own_order_and_a_resumed_run_sees_the_same_batches():
+    indices = (np.arange(10), np.arange(10) * 2)
+
     def orders(**kwargs):
-        return [b.numpy() for b in data.epoch_batches(10, 4, seed=3, **kwargs)]
+        return [b[0].numpy() for b in data.tf_batches(indices, 4, seed=3, **kwargs)]
 
     three = orders(epochs=3)
     assert [len(b) for b in three] == [4, 4, 2] * 3
@@ -309,6 +311,26 @@ def test_each_epoch_has_its_own_order_and_a_resumed_run_sees_the_same_batches():
     resumed = orders(epochs=3, first_epoch=1)
     np.testing.assert_array_equal(np.concatenate(resumed), np.concatenate(epochs[1:]))
     np.testing.assert_array_equal(np.concatenate(orders(shuffle=False, epochs=1)), np.arange(10))
+    # Without TensorFlow (PyDataset), the same batches in the same order, epoch after epoch.
+    batches = data.ArrayBatches(indices, 4, seed=3)
+    for epoch in epochs:
+        np.testing.assert_array_equal(np.concatenate([batches[i][0] for i in range(len(batches))]), epoch)
+        np.testing.assert_array_equal(np.concatenate([batches[i][1] for i in range(len(batches))]), 2 * epoch)
+        batches.on_epoch_end()
+
+
+def test_fresh_draws_place_the_items_anew_each_epoch():
+    draw = data.fresh_draws("cluttered100_mnist5k", limit=50)
+    first, again, second = draw(0), draw(0), draw(1)
+    np.testing.assert_array_equal(first[0], data.load_arrays("cluttered100_mnist5k", limit=50)[0])
+    np.testing.assert_array_equal(first[0], again[0])
+    assert not np.array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    batches = data.ArrayBatches(draw, 50, shuffle=False)
+    batches.on_epoch_end()
+    np.testing.assert_allclose(batches[0][0], second[0] / 255.0, rtol=1e-6)
+    with pytest.raises(ValueError, match="generated variant"):
+        data.fresh_draws("mnist5k")
 
 
 def test_preview_writes_a_png(tmp_path):

@@ -77,6 +77,15 @@ def test_monte_carlo_and_random_glimpses_are_reproducible():
         np.testing.assert_allclose(a.sum(-1), 1.0, atol=1e-5)
 
 
+def test_random_glimpses_have_no_policy_term():
+    ram = model(random_glimpses=True)
+    x, y = data(8)
+    out = ram(x, training=True)
+    np.testing.assert_array_equal(np.asarray(out["log_pi"]), 0.0)
+    grads = gradients(ram, lambda out, y: ram.compute_loss(x, y, out), x, y)
+    assert norm(grads, "location") == 0.0 and norm(grads, "glimpse") > 0
+
+
 def test_tiny_fit_and_evaluate():
     ram = model()
     x, y = data(64)

@@ -93,7 +93,10 @@ class RecurrentAttentionModel(ImageClassifier):
             else:
                 location = mean
             location = ops.stop_gradient(location)
-            log_pi.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.std**2))
+            if self.random_glimpses:  # no policy: nothing for REINFORCE to train
+                log_pi.append(ops.zeros((batch,)))
+            else:
+                log_pi.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.std**2))
             baselines.append(ops.cast(ops.squeeze(self.baseline(ops.stop_gradient(h)), -1), "float32"))
             g, patch = self.glimpse_net(pyramid, location, return_patches=True)
             h = ops.relu(self.core_h(h) + self.core_g(g))
