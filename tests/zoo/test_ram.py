@@ -75,6 +75,8 @@ def test_monte_carlo_and_random_glimpses_are_reproducible():
         a, b = np.asarray(ram(x)), np.asarray(ram(x))
         np.testing.assert_allclose(a, b, atol=1e-6)
         np.testing.assert_allclose(a.sum(-1), 1.0, atol=1e-5)
+        locations = np.asarray(ram(x, return_attention=True)[1]["locations"])
+        assert np.all(np.abs(np.diff(locations, axis=1)).max(axis=(1, 2)) > 1e-3), "every glimpse at one place"
 
 
 def test_random_glimpses_have_no_policy_term():

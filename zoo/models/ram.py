@@ -84,12 +84,14 @@ class RecurrentAttentionModel(ImageClassifier):
         h = ops.zeros((batch, self.hidden_units))
         pyramid = self.glimpse_net.sensor.pyramid(images)  # built once, read by every glimpse
         locations, log_pi, baselines, patches = [], [], [], []
-        for _ in range(self.glimpses):
+        for t in range(self.glimpses):
+            # An integer seed (inference) would draw the same numbers at every step: offset it by t.
+            step_seed = seed + t if isinstance(seed, int) else seed
             mean = ops.cast(self.locator(ops.stop_gradient(h)), "float32")  # the policy in float32
             if self.random_glimpses:
-                location = keras.random.uniform((batch, 2), -1.0, 1.0, seed=seed)
+                location = keras.random.uniform((batch, 2), -1.0, 1.0, seed=step_seed)
             elif sample:
-                location = ops.clip(mean + self.std * keras.random.normal((batch, 2), seed=seed), -1.0, 1.0)
+                location = ops.clip(mean + self.std * keras.random.normal((batch, 2), seed=step_seed), -1.0, 1.0)
             else:
                 location = mean
             location = ops.stop_gradient(location)
