@@ -3,8 +3,8 @@
 For image sides 60, 100, 200, 400 (clutter scaled with the area: 8 fragments per 100×100),
 prints FLOPs (TensorFlow profiler on the frozen inference graph, batch 1) and median latency
 at batch 1 and 64, in Keras (`predict_on_batch`) and in LiteRT (fp32, parity-checked), for
-RAM (8 glimpses of 3 scales of 12×12) and for the same-budget 2-layer CNN of the RAM recipes,
-with every number's ratio to the 60×60 cost.
+RAM and the same-budget 2-layer CNN as the `*_cluttered100_fashion_mnist` recipes configure them
+(RAM: 8 glimpses of 4 scales of 12×12), with every number's ratio to the 60×60 cost.
 
     python benchmarks/ram_cost_vs_size.py [--runs 20]
 
@@ -24,11 +24,12 @@ import zoo  # noqa: E402
 from export import to_tflite  # noqa: E402
 from export.runtime import Runtime, median_ms  # noqa: E402
 from export.tflite import frozen_serving_function  # noqa: E402
-from recipes import data  # noqa: E402
+from recipes import configs, data  # noqa: E402
 from recipes.data.variants import cluttered  # noqa: E402
 
 SIDES = (60, 100, 200, 400)
-CNN = {"filters": (16, 32), "kernel_size": 5, "units": 93, "pool_size": 3}  # cnn_cluttered100_* recipe
+RAM = configs.RECIPES["ram_cluttered100_fashion_mnist"].config
+CNN = configs.RECIPES["cnn_cluttered100_fashion_mnist"].config
 
 
 def flops(model):
@@ -66,7 +67,7 @@ def main():
             fragments = round(8 * (side / 100) ** 2)
             images = cluttered(items, side, fragments, seed=side).astype("float32") / 255.0
             shape = (side, side, 1)
-            results[("RAM", side)] = measure(f"ram{side}", zoo.load("ram", weights=None, image_shape=shape), images,
+            results[("RAM", side)] = measure(f"ram{side}", zoo.load("ram", weights=None, image_shape=shape, **RAM), images,
                                              args.runs, workdir)
             results[("CNN", side)] = measure(f"cnn{side}", zoo.load("cnn", weights=None, image_shape=shape, **CNN),
                                              images, args.runs, workdir)

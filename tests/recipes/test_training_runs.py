@@ -116,6 +116,35 @@ def test_jax_data_parallel_splits_each_batch_over_devices(tmp_path):
     assert card["training"]["batch_size"] == 256
 
 
+# Makes `import tensorflow` fail in a child process, as on a machine with JAX and no TensorFlow.
+HIDE_TENSORFLOW = """
+import builtins, importlib.util
+_import, _find = builtins.__import__, importlib.util.find_spec
+def _hidden(name, *args, **kwargs):
+    if name == "tensorflow" or name.startswith("tensorflow."):
+        raise ImportError("No module named 'tensorflow' (hidden by the test)")
+    return _import(name, *args, **kwargs)
+builtins.__import__ = _hidden
+importlib.util.find_spec = lambda name, *a: None if name.split(".")[0] == "tensorflow" else _find(name, *a)
+"""
+
+
+def test_jax_training_needs_no_tensorflow(tmp_path):
+    pytest.importorskip("jax")
+    (tmp_path / "hide").mkdir()
+    (tmp_path / "hide" / "sitecustomize.py").write_text(HIDE_TENSORFLOW)
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**ENV, "KERAS_BACKEND": "jax", "PYTHONPATH": os.pathsep.join([str(tmp_path / "hide"), repo])}
+    # A RAM recipe with fresh draws: a new cluttered variant each epoch, from NumPy batches.
+    run = zoo_train("ram_translated60_mnist5k", "--epochs", "2", "--limit", "256", "--out", str(tmp_path),
+                    "--run-dir", str(tmp_path / "run"), env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "TensorFlow is not installed: no TensorBoard logs" in run.stdout
+    assert "epoch 2/2: " in run.stdout
+    card = json.loads((tmp_path / "ram.translated60_mnist5k.json").read_text())
+    assert card["training"]["backend"] == "jax" and card["data"]["fresh_draws"]
+
+
 @pytest.mark.parametrize("recipe", ["cnn_rts_mnist5k", "stn_rts_mnist5k", "ram_translated60_mnist5k", "seq2seq_dates_bahdanau"])
 def test_mixed_precision_losses_stay_finite(tmp_path, recipe):
     losses = []
