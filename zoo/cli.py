@@ -153,7 +153,7 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     if quantize == "int8":  # calibrate on the training split, never on the test split
         representative = data.load_arrays(rec["data"]["dataset"], "train", limit=500)[0].astype("float32") / 255.0
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
-                       representative=representative, check_inputs=check)
+                       representative=representative, check_inputs=check, atol=getattr(model, "export_atol", 1e-4))
     keras_accuracy = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)["accuracy"]
     lite_accuracy = round(100 * evaluate_tflite(path, test_images, test_labels), 2)
     runtime = Runtime(path)
