@@ -26,13 +26,25 @@ def normalized_to_pixel(u, size):
     return ((u + 1.0) * size - 1.0) / 2.0
 
 
-def bilinear_sample(images, x, y):
+def zero_border(images):
+    """`images` (B, H, W, C) with a one-pixel zero border: (B, H + 2, W + 2, C)."""
+    return ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
+
+
+def bilinear_sample(images, x, y, bordered=False):
     """Sample `images` (B, H, W, C) at pixel coordinates `x`, `y` of shape (B, ...).
 
-    Returns (B, ..., C) in the images' dtype. Points outside the image read zeros.
+    Returns (B, ..., C) in the images' dtype. Points outside the image read zeros. The
+    sampler reads a copy of the image with a zero border; a caller that samples one image many
+    times (RAM's glimpses) makes it once with `zero_border` and passes it with `bordered=True`
+    (x, y still address the image inside the border), so that a read costs the same whatever
+    the image size.
     """
     batch = ops.shape(images)[0]
-    height, width, channels = images.shape[1], images.shape[2], images.shape[3]
+    padded = images if bordered else zero_border(images)
+    height, width, channels = padded.shape[1], padded.shape[2], padded.shape[3]
+    if height is not None and width is not None:
+        height, width = height - 2, width - 2
     if height is None or width is None or channels is None:
         raise ValueError(
             f"bilinear_sample needs static height, width and channels; got image shape {images.shape}"
@@ -45,8 +57,7 @@ def bilinear_sample(images, x, y):
     x = ops.reshape(ops.cast(x, "float32"), (batch, -1))
     y = ops.reshape(ops.cast(y, "float32"), (batch, -1))
 
-    # A one-pixel zero border turns "outside the image" into an ordinary gather.
-    padded = ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
+    # The one-pixel zero border turns "outside the image" into an ordinary gather.
     pw, ph = width + 2, height + 2
     x = ops.clip(x + 1.0, 0.0, pw - 1.0)
     y = ops.clip(y + 1.0, 0.0, ph - 1.0)
