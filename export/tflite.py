@@ -169,10 +169,11 @@ def compare(model, runtime, feed, batch_size=64):
 
 
 def evaluate_tflite(path, images, labels, batch_size=256, output="probabilities"):
-    """Top-1 accuracy of a `.tflite` classifier on (images, labels)."""
+    """Top-1 accuracy of a `.tflite` classifier with one input (images, or parity bits) on (images, labels)."""
     runtime = Runtime(path)
+    (name,) = runtime.input_details
     correct = 0
     for start in range(0, len(images), batch_size):
-        probs = runtime(images=images[start : start + batch_size])[output]
+        probs = runtime(**{name: images[start : start + batch_size]})[output]
         correct += int(np.sum(np.argmax(probs, -1) == labels[start : start + batch_size]))
     return correct / len(images)

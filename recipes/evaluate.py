@@ -16,11 +16,13 @@ from zoo import weights as store
 
 
 def evaluate(model, dataset, split="test", batch_size=256, limit=None):
-    """Top-1 accuracy and error (percent) of a classifier on a dataset split."""
+    """Top-1 accuracy and error (percent) of a classifier on a dataset split (uint8 images are
+    fed as float32 in [0, 1], float vectors as they are)."""
     images, labels = data.load_arrays(dataset, split, limit=limit)
     correct = 0
     for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size].astype("float32") / 255.0
+        batch = images[start : start + batch_size]
+        batch = batch.astype("float32") / 255.0 if batch.dtype == np.uint8 else batch
         probs = np.asarray(model(batch, training=False))
         correct += int(np.sum(np.argmax(probs, -1) == labels[start : start + batch_size]))
     accuracy = 100.0 * correct / len(images)
@@ -49,9 +51,9 @@ def evaluate_translation(translator, dataset, split="test", limit=None, beam_siz
 
 
 def evaluate_model(model, dataset, split="test", limit=None):
-    """The card's test metrics: top-1 error for classifiers; exact match (greedy, by length, and
-    with beam size 3) for translators."""
-    if data.info(dataset)["kind"] == "image":
+    """The card's test metrics: top-1 error for classifiers (images, parity vectors); exact match
+    (greedy, by length, and with beam size 3) for translators."""
+    if data.info(dataset)["kind"] in ("image", "vector"):
         return evaluate(model, dataset, split, limit=limit)
     metrics = evaluate_translation(model, dataset, split, limit)
     metrics["exact_match_beam3"] = evaluate_translation(model, dataset, split, limit, beam_size=3)["exact_match"]

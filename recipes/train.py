@@ -55,6 +55,9 @@ def model_config(recipe):
         if level == "word":  # characters of the target side are the model's default (ISO dates)
             config["target_tokens"] = Vocabulary.build(targets, level, size).tokens
         return config
+    # Generated vector data (parity): the model reads the vector length; two classes.
+    if info["kind"] == "vector":
+        return {**recipe.config, "bits": info["input_shape"][0], "class_names": list(info["labels"])}
     return {
         **recipe.config,
         "image_shape": tuple(info["image_shape"]),
@@ -69,7 +72,7 @@ def training_arrays(recipe, model, limit=None):
     function epoch → that epoch's draw of the images (`data.fresh_draws`)."""
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
-    if data.info(recipe.data)["kind"] == "image":
+    if data.info(recipe.data)["kind"] in ("image", "vector"):  # vector: parity bits, float32
         return data.load_arrays(recipe.data, "train", seed=recipe.seed, limit=limit)
     return model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
 

@@ -24,7 +24,7 @@ def test_list_and_info(capsys):
 def test_unknown_model_is_a_clear_error_without_traceback():
     result = run("info", "stm")
     assert result.returncode != 0
-    assert "unknown model 'stm'. Did you mean 'stn'?" in result.stderr
+    assert "unknown model 'stm'. Did you mean 'stn'" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -121,7 +121,7 @@ def _test_arrays(rec, limit=None):
     from recipes import data
 
     images, labels = data.load_arrays(rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
-    return images.astype("float32") / 255.0, labels
+    return (images.astype("float32") / 255.0 if images.dtype == np.uint8 else images), labels
 
 
 def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_limit=None):
@@ -157,6 +157,7 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     keras_accuracy = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)["accuracy"]
     lite_accuracy = round(100 * evaluate_tflite(path, test_images, test_labels), 2)
     runtime = Runtime(path)
+    (input_name,) = runtime.input_details
     one = test_images[:1]
     result = {
         "path": str(path),
@@ -167,7 +168,7 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         "test_accuracy_tflite": lite_accuracy,
         "accuracy_change_points": round(lite_accuracy - keras_accuracy, 2),
         "test_examples": len(test_images),
-        "latency_ms_batch1_litert": round(median_ms(lambda: runtime(images=one)), 3),
+        "latency_ms_batch1_litert": round(median_ms(lambda: runtime(**{input_name: one})), 3),
         "latency_ms_batch1_keras": round(median_ms(lambda: model(one, training=False)), 3),
     }
     # Metadata beside the file, so `zoo predict FILE.tflite` can name classes without TensorFlow.
@@ -350,11 +351,12 @@ def results_markdown():
 def write_figures(directory):
     """For text datasets: exact match by source length from the cards (one PNG per dataset) and
     the alignments of each translator on the first 6 test texts; for RAM with learned glimpses
-    (8), the glimpse paths and patches on the first 6 test images. Returns the paths."""
+    (8), the glimpse paths and patches on the first 6 test images; Grid LSTM's parity accuracy
+    against k. Returns the paths."""
     import zoo
     from recipes import data
     from zoo import registry
-    from zoo.pictures import by_length_picture
+    from zoo.pictures import by_length_picture, parity_accuracy_picture
 
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
@@ -372,6 +374,9 @@ def write_figures(directory):
         texts, references = data.load_texts(dataset, rec["data"]["test_split"], limit=6)
         model = zoo.load(rec["model"], weights=rec["tag"])
         paths.append(model.picture(texts, references, directory / f"{rec['model']}.{rec['tag']}.alignments.png"))
+    parity = [rec for rec in registry.all_records() if rec["model"] == "grid_lstm" and rec.get("metrics")]
+    if parity:
+        paths.append(parity_accuracy_picture(parity, directory / "parity.accuracy_vs_k.png"))
     for dataset, by_tag in curves.items():
         paths.append(by_length_picture(dict(sorted(by_tag.items())), directory / f"{dataset}.by_length.png",
                                        title=f"{dataset}: test exact match by source length (greedy decoding)"))

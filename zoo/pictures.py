@@ -163,3 +163,34 @@ def by_length_picture(curves, path, title=""):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def parity_accuracy_picture(records, path):
+    """Test accuracy against k for each k-bit parity network (the paper's parity figure), from the
+    cards' measured metrics: `records` are grid_lstm weight records; those without metrics are
+    skipped. One line per kind (tied 1-LSTM, tied ReLU FFN, …), labelled with its parameter count."""
+    curves = {}
+    for rec in records:
+        metrics, config = rec.get("metrics") or {}, rec["config"]
+        if "accuracy" not in metrics or not rec["data"]["dataset"].startswith("parity_"):
+            continue
+        kind = ("tied " if config.get("tied", True) else "untied ") + (
+            "1-LSTM" if config["cell"] == "lstm" else f"{config['cell']} FFN")
+        label = f"{kind}, width {config['units']}, depth {config['depth']}"
+        curves.setdefault(label, []).append((config["bits"], metrics["accuracy"], rec["parameters"]))
+    if not curves:
+        raise ValueError("no parity record has measured metrics: run `zoo eval grid_lstm --weights TAG --write` first")
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for label, points in sorted(curves.items()):
+        points.sort()
+        ks, accuracy, parameters = zip(*points)
+        ax.plot(ks, accuracy, "o-", label=f"{label} ({min(parameters):,}–{max(parameters):,} params)")
+    ax.axhline(100, color="grey", lw=0.5, ls=":")
+    ax.set_xlabel("k (input bits)")
+    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylim(40, 102)
+    ax.set_title("k-bit parity, all bits at once (Kalchbrenner et al. 2015)", fontsize=9)
+    ax.legend(fontsize=7, loc="lower left")
+    fig.tight_layout()
+    return _save(fig, path)

@@ -25,7 +25,7 @@ import keras
 import numpy as np
 
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
-from recipes.data import dates, sources, ted, variants
+from recipes.data import dates, parity, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
@@ -65,11 +65,13 @@ _NAMES = {base: (base, None) for base in _BASES} | {
 
 
 TEXTS = {"dates": dates, "ted_pt_en": ted}
+# Generated vector datasets (info kind "vector"): name -> module with info(name) and load(name, split, seed, limit).
+VECTORS = {name: parity for name in parity.NAMES}
 
 
 def list_datasets():
     """Every valid dataset name, sorted."""
-    return sorted([*_NAMES, *TEXTS])
+    return sorted([*_NAMES, *TEXTS, *VECTORS])
 
 
 def _resolve(name):
@@ -91,6 +93,8 @@ def info(name):
     provenance, parameters."""
     if name in TEXTS:
         return {**TEXTS[name].INFO, "splits": dict(TEXTS[name].SPLITS)}
+    if name in VECTORS:
+        return VECTORS[name].info(name)
     base, variant = _resolve(name)
     card = _BASES[base]
     size = 28 if variant is None else variants.VARIANTS[variant].size
@@ -117,8 +121,11 @@ def load_arrays(name, split="train", seed=0, source="auto", data_dir=None, limit
 
     `seed` drives the variant generators (bases ignore it); `source` and `data_dir` pick
     where the base comes from (see `recipes.data.sources`); `limit` keeps the first N
-    examples (generating only those).
+    examples (generating only those). Vector datasets (`VECTORS`, e.g. ``parity_64``) give
+    float32 vectors (N, k) and labels int64 (N,).
     """
+    if name in VECTORS:
+        return VECTORS[name].load(name, split, seed=seed, limit=limit)
     return _arrays(name, split, seed, source, data_dir, limit)
 
 

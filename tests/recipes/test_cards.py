@@ -3,7 +3,7 @@
 import pytest
 
 import zoo
-from recipes.evaluate import evaluate, evaluate_translation
+from recipes.evaluate import evaluate_model, evaluate_translation
 from zoo import registry
 
 EVALUATED = [rec for rec in registry.all_records() if rec.get("metrics")]
@@ -23,7 +23,7 @@ def test_card_metrics_reproduce(rec):
     if "exact_match" in rec["metrics"]:
         metrics, key = evaluate_translation(model, rec["data"]["dataset"], rec["data"]["test_split"]), "exact_match"
     else:
-        metrics, key = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"]), "error"
+        metrics, key = evaluate_model(model, rec["data"]["dataset"], rec["data"]["test_split"]), "error"
     assert metrics["examples"] == rec["metrics"]["examples"]
     assert abs(metrics[key] - rec["metrics"][key]) <= 0.3
 

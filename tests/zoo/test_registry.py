@@ -53,6 +53,8 @@ def test_record_schema_sha256_and_parameter_count(rec):
     assert model.count_params() == rec["parameters"]
     if hasattr(model, "translate"):
         assert rec["input_spec"]["text"]["max_tokens"] == model.max_source_len
+    elif "bits" in rec["input_spec"]:  # bit-vector models (grid_lstm parity)
+        assert rec["input_spec"]["bits"]["shape"] == [None, model.bits]
     else:
         assert rec["input_spec"]["images"]["shape"] == [None, *model.image_shape]
     assert "zoo train " + rec["recipe"] in rec["train_command"]
