@@ -413,6 +413,8 @@ def cmd_demo(args):
     rows = []
     for name in zoo.list_models():
         for tag, rec in registry.records(name).items():
+            if tag != registry.entry(name).default_weights and not args.all:
+                continue
             model = zoo.load(name, weights=tag)
             if hasattr(model, "translate"):
                 from recipes import data
@@ -489,8 +491,9 @@ def main(argv=None):
     p.add_argument("--readme", default="README.md")
     p.add_argument("--figures", metavar="DIR", help="write the figures (by-length and alignments of text models, RAM glimpse paths) to DIR")
     p.set_defaults(func=cmd_results)
-    p = sub.add_parser("demo", help="load every pretrained model, draw its attention, export and check it")
+    p = sub.add_parser("demo", help="load each model's default weights, draw its attention, export and check it")
     p.add_argument("--out", default="demo_out")
+    p.add_argument("--all", action="store_true", help="every weights tag, not only the defaults (slow)")
     p.set_defaults(func=cmd_demo)
     args = parser.parse_args(argv)
     try:
