@@ -39,6 +39,14 @@ def test_data_preview_writes_png(tmp_path, capsys):
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def test_data_preview_prints_parity_strings(capsys):
+    assert main(["data", "parity_16", "--preview", "--split", "test"]) in (None, 0)
+    lines = [line.split() for line in capsys.readouterr().out.splitlines() if "->" in line]
+    assert len(lines) == 12
+    for bits, _, label in lines:
+        assert len(bits) == 16 and label == ("odd" if bits.count("1") % 2 else "even")
+
+
 def test_train_then_eval_a_tiny_run_into_a_scratch_directory(tmp_path, capsys):
     main(["train", "cnn_rts_mnist5k", "--epochs", "1", "--limit", "256", "--out", str(tmp_path),
           "--run-dir", str(tmp_path / "run")])

@@ -79,6 +79,10 @@ def cmd_data(args):
     if args.preview and info["kind"] == "text":
         for source, target in zip(*data.load_texts(args.name, args.split, limit=12)):
             print(f"  {source!r:>40} -> {target!r}")
+    elif args.preview and info["kind"] == "vector":  # parity bits: the strings and their labels
+        vectors, labels = data.load_arrays(args.name, args.split, limit=12)
+        for vector, label in zip(vectors, labels):
+            print(f"  {''.join(str(int(b)) for b in vector)} -> {info['labels'][label]}")
     elif args.preview:
         out = args.out or f"{args.name}.png"
         data.preview(args.name, out, split=args.split)
