@@ -23,6 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import zoo  # noqa: E402
 from export import to_tflite  # noqa: E402
 from export.runtime import Runtime, median_ms  # noqa: E402
+from export.tflite import frozen_concrete_function  # noqa: E402
 from recipes import configs, data  # noqa: E402
 from recipes.data.variants import cluttered  # noqa: E402
 
@@ -32,22 +33,18 @@ CNN = configs.RECIPES["cnn_cluttered100_fashion_mnist"].config
 
 
 def flops(model):
-    """Float operations of one batch-1 inference, counted by the TensorFlow profiler on the graph
-    with the weights frozen in (every op inline: the profiler does not enter function calls)."""
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    """Float operations of one batch-1 inference, counted by the TensorFlow profiler on the frozen
+    graph (every op inline: the profiler does not enter function calls)."""
     from tensorflow.python.profiler import model_analyzer, option_builder
 
-    _, serve = model.serving_signature()
-    spec = tf.TensorSpec((1, *model.image_shape), tf.float32)
-    graph = convert_variables_to_constants_v2(tf.function(serve, input_signature=[spec]).get_concrete_function()).graph
+    graph = frozen_concrete_function(model, batch_size=1)[0].graph
     options = option_builder.ProfileOptionBuilder(option_builder.ProfileOptionBuilder.float_operation())
     return model_analyzer.profile(graph, options=options.with_empty_output().build()).total_float_ops
 
 
 def measure(name, model, images, runs, workdir):
     path = os.path.join(workdir, f"{name}.tflite")
-    to_tflite(model, path, check_inputs=images[:8], atol=getattr(model, "export_atol", 1e-4))
+    to_tflite(model, path, check_inputs=images[:8])
     runtime = Runtime(path)
     one, batch = images[:1], images[:64]
     return {

@@ -51,8 +51,10 @@ class ExportReport:
         )
 
 
-def frozen_serving_function(model, batch_size=None):
-    """The model's serving function as a tf.function with named inputs/outputs and constant weights."""
+def frozen_concrete_function(model, batch_size=None):
+    """(the model's serving function with its weights folded in as constants, its input signature,
+    its output names). Its graph holds every op inline (what a FLOP profiler reads); inputs are
+    positional in sorted name order, outputs a list in sorted key order."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
 
@@ -64,8 +66,14 @@ def frozen_serving_function(model, batch_size=None):
         return fn(**dict(zip(names, args)))
 
     concrete = tf.function(serve, input_signature=signature, autograph=False).get_concrete_function()
-    frozen = convert_variables_to_constants_v2(concrete)
-    output_names = sorted(concrete.structured_outputs)  # tf.nest flattens dicts in sorted key order
+    return convert_variables_to_constants_v2(concrete), signature, sorted(concrete.structured_outputs)
+
+
+def frozen_serving_function(model, batch_size=None):
+    """The model's serving function as a tf.function with named inputs/outputs and constant weights."""
+    import tensorflow as tf
+
+    frozen, signature, output_names = frozen_concrete_function(model, batch_size)
 
     def named(*args):
         return dict(zip(output_names, frozen(*args)))
@@ -120,7 +128,7 @@ def convert(model, quantize=None, representative=None):
         raise RuntimeError(f"TFLite conversion with builtin ops only failed for {model.name!r}: {e}") from e
 
 
-def to_tflite(model, path, quantize=None, representative=None, check_inputs=None, atol=1e-4, num_threads=None):
+def to_tflite(model, path, quantize=None, representative=None, check_inputs=None, atol=None, num_threads=None):
     """Export `model` to `path` as a parity-checked `.tflite` file; returns an `ExportReport`.
 
     Args:
@@ -130,8 +138,10 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
         representative: real inputs for int8 calibration (array, or dict by input name).
         check_inputs: real inputs the exported file is run on and compared with Keras;
             defaults to `representative`. Required: nothing is written unchecked.
-        atol: fp32 tolerance on max |LiteRT − Keras|.
+        atol: fp32 tolerance on max |LiteRT − Keras|; default the model's `export_atol` if it has
+            one (RAM: its glimpse loop amplifies rounding), else 1e-4.
     """
+    atol = getattr(model, "export_atol", 1e-4) if atol is None else atol
     check_inputs = representative if check_inputs is None else check_inputs
     if check_inputs is None:
         raise ValueError("to_tflite needs real check_inputs to compare the exported file with Keras")

@@ -21,8 +21,7 @@ def evaluate(model, dataset, split="test", batch_size=256, limit=None):
     images, labels = data.load_arrays(dataset, split, limit=limit)
     correct = 0
     for start in range(0, len(images), batch_size):
-        batch = images[start : start + batch_size]
-        batch = batch.astype("float32") / 255.0 if batch.dtype == np.uint8 else batch
+        batch = data.for_model(images[start : start + batch_size])
         probs = np.asarray(model(batch, training=False))
         correct += int(np.sum(np.argmax(probs, -1) == labels[start : start + batch_size]))
     accuracy = 100.0 * correct / len(images)

@@ -125,7 +125,7 @@ def _test_arrays(rec, limit=None):
     from recipes import data
 
     images, labels = data.load_arrays(rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
-    return (images.astype("float32") / 255.0 if images.dtype == np.uint8 else images), labels
+    return data.for_model(images), labels
 
 
 def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_limit=None):
@@ -157,7 +157,7 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     if quantize == "int8":  # calibrate on the training split, never on the test split
         representative = data.load_arrays(rec["data"]["dataset"], "train", limit=500)[0].astype("float32") / 255.0
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
-                       representative=representative, check_inputs=check, atol=getattr(model, "export_atol", 1e-4))
+                       representative=representative, check_inputs=check)
     keras_accuracy = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)["accuracy"]
     lite_accuracy = round(100 * evaluate_tflite(path, test_images, test_labels), 2)
     runtime = Runtime(path)

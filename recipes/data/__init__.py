@@ -29,7 +29,7 @@ from recipes.data import dates, parity, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
-__all__ = ["ArrayBatches", "DataNotFoundError", "batches", "dataset", "epoch_examples", "epoch_order", "fresh_draws", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
+__all__ = ["ArrayBatches", "DataNotFoundError", "batches", "dataset", "epoch_examples", "epoch_order", "for_model", "fresh_draws", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
 
 SPLITS = ("train", "test")
 _MNIST_LABELS = [str(digit) for digit in range(10)]
@@ -187,9 +187,9 @@ def epoch_examples(source, seed, shuffle, epoch):
     return keras.tree.map_structure(lambda a: a[rows], arrays)
 
 
-def _for_model(array, cast):
+def for_model(array, cast=lambda a, dtype: a.astype(dtype)):
     """What a model is fed: uint8 images as float32 in [0, 1], int64 ids as int32, else as is.
-    `cast(array, dtype)` is NumPy's or TensorFlow's."""
+    `cast(array, dtype)` is NumPy's (the default) or TensorFlow's."""
     name = array.dtype.name
     if name == "uint8":
         return cast(array, "float32") / 255.0
@@ -213,7 +213,7 @@ class ArrayBatches(keras.utils.PyDataset):
 
     def __getitem__(self, i):
         rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
-        return keras.tree.map_structure(lambda a: _for_model(a[rows], lambda x, t: x.astype(t)), self.examples)
+        return keras.tree.map_structure(lambda a: for_model(a[rows]), self.examples)
 
     def on_epoch_end(self):
         self.epoch += 1
@@ -244,15 +244,15 @@ def tf_batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0
     def examples(epoch):
         return keras.tree.flatten(epoch_examples(source, seed, shuffle, int(epoch)))
 
-    def for_model(*batch):
-        return tf.nest.map_structure(lambda t: _for_model(t, tf.cast), batch)
+    def cast_batch(*batch):
+        return tf.nest.map_structure(lambda t: for_model(t, tf.cast), batch)
 
     def one_epoch(epoch):
         tensors = tf.numpy_function(examples, [epoch], [spec.dtype for spec in specs], stateful=False)
         for tensor, spec in zip(tensors, specs):
             tensor.set_shape(spec.shape)
         arrays = tf.nest.pack_sequence_as(first, tensors)
-        return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size).map(for_model)
+        return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size).map(cast_batch)
 
     if epochs is None:
         return tf.data.Dataset.counter(first_epoch).flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)
