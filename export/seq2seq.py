@@ -11,12 +11,12 @@ from the sidecar `FILE.tflite.json` written beside the file.
 """
 
 import json
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from export.runtime import Runtime
+from export.tflite import convert_signatures
 from zoo import decoding
 from zoo.vocabulary import Vocabulary
 from zoo.weights import atomic_path, atomic_write_text
@@ -28,17 +28,6 @@ class ExportParityError(RuntimeError):
     """The exported translator decodes differently from the Keras model."""
 
 
-def _frozen(fn, signature):
-    """`fn` as a tf.function with constant weights and its outputs named."""
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
-
-    concrete = tf.function(fn, input_signature=signature, autograph=False).get_concrete_function()
-    frozen = convert_variables_to_constants_v2(concrete)
-    names = sorted(concrete.structured_outputs)
-    return tf.function(lambda *args: dict(zip(names, frozen(*args))), input_signature=signature, autograph=False)
-
-
 def convert(model, quantize=None):
     """TFLite bytes with the signatures `encode` and `step` (builtin ops only)."""
     import tensorflow as tf
@@ -48,7 +37,7 @@ def convert(model, quantize=None):
                          "(full int8 would quantize the decoder state fed back at every step)")
     L, d, memory_dim = model.max_source_len, 2 * model.units, 2 * model.units
     # One text per `encode` call: the encoder GRU's loop lowers to builtin ops only at a fixed batch.
-    encode = _frozen(lambda source: model.encode(source), [tf.TensorSpec((1, L), tf.int32, name="source")])
+    encode = (lambda source: model.encode(source), [tf.TensorSpec((1, L), tf.int32, name="source")])
     spec = [
         tf.TensorSpec((None,), tf.int32, name="tokens"),
         tf.TensorSpec((None, d), tf.float32, name="s"),
@@ -62,18 +51,7 @@ def convert(model, quantize=None):
         p, state, alpha = model.step(tokens, {"s": s, "feed": feed, "memory": memory, "mask": mask}, t)
         return {"log_probs": tf.math.log(tf.maximum(p, 1e-30)), "s": state["s"], "feed": state["feed"], "alignment": alpha}
 
-    module = tf.Module()
-    module.encode, module.step = encode, _frozen(step, spec)
-    with tempfile.TemporaryDirectory() as saved:
-        signatures = {"encode": module.encode.get_concrete_function(), "step": module.step.get_concrete_function()}
-        tf.saved_model.save(module, saved, signatures=signatures)
-        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=["encode", "step"])
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-        if quantize is not None:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        if quantize == "float16":
-            converter.target_spec.supported_types = [tf.float16]
-        return converter.convert()
+    return convert_signatures({"encode": encode, "step": (step, spec)}, quantize)
 
 
 def metadata(model):

@@ -13,6 +13,7 @@ weights as TFLite resource variables that the interpreter never initialises (out
 """
 
 import dataclasses
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -79,6 +80,39 @@ def frozen_serving_function(model, batch_size=None):
         return dict(zip(output_names, frozen(*args)))
 
     return tf.function(named, input_signature=signature, autograph=False)
+
+
+def frozen_function(fn, signature):
+    """`fn` (tensors → dict of tensors) as a tf.function with its variables folded in as constants
+    and its outputs named."""
+    import tensorflow as tf
+    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+
+    concrete = tf.function(fn, input_signature=signature, autograph=False).get_concrete_function()
+    frozen = convert_variables_to_constants_v2(concrete)
+    names = sorted(concrete.structured_outputs)
+    return tf.function(lambda *args: dict(zip(names, frozen(*args))), input_signature=signature, autograph=False)
+
+
+def convert_signatures(functions, quantize=None):
+    """TFLite bytes (builtin ops only) holding one signature per entry of `functions`, a dict
+    name -> (fn, input signature): the graphs of a decoding loop (encode, step) in one file."""
+    import tensorflow as tf
+
+    module = tf.Module()
+    signatures = {}
+    for name, (fn, signature) in functions.items():
+        setattr(module, name, frozen_function(fn, signature))
+        signatures[name] = getattr(module, name).get_concrete_function()
+    with tempfile.TemporaryDirectory() as saved:
+        tf.saved_model.save(module, saved, signatures=signatures)
+        converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=list(functions))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantize is not None:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantize == "float16":
+            converter.target_spec.supported_types = [tf.float16]
+        return converter.convert()
 
 
 def _as_feed(model, data):

@@ -214,6 +214,9 @@ class SoftAttention(_Attention):
     Args:
         units: the width of the f_att MLP.
         gate: use the gating scalar β (the paper does); False fixes β = 1.
+
+    `call(query, values, mask=None, keys=None)`: `keys`, the precomputed `project(values)`,
+    saves a decoder the (B, L, D)×(D, units) product at every step.
     """
 
     def __init__(self, units, gate=True, **kwargs):
@@ -230,9 +233,15 @@ class SoftAttention(_Attention):
             self.W_beta = self.add_weight(shape=(query_shape[-1], 1), name="W_beta")
             self.b_beta = self.add_weight(shape=(1,), initializer="zeros", name="b_beta")
 
-    def energies(self, query, values):
-        """e_t (B, L), before masking."""
-        hidden = ops.tanh(ops.matmul(values, self.W_a) + ops.expand_dims(ops.matmul(query, self.W_h) + self.b, 1))
+    def project(self, values):
+        """W_a a_i for every i (B, L, units): the part of f_att that does not change between steps.
+        A decoder computes it once per image and passes it to every step as `keys`."""
+        return ops.matmul(values, self.W_a)
+
+    def energies(self, query, values, keys=None):
+        """e_t (B, L), before masking; `keys` = `project(values)` if precomputed."""
+        keys = self.project(values) if keys is None else keys
+        hidden = ops.tanh(keys + ops.expand_dims(ops.matmul(query, self.W_h) + self.b, 1))
         return ops.squeeze(ops.matmul(hidden, self.w_e), -1)
 
     def gate(self, query):
@@ -241,8 +250,8 @@ class SoftAttention(_Attention):
             return ops.ones_like(query[:, :1])
         return ops.sigmoid(ops.matmul(query, self.W_beta) + self.b_beta)
 
-    def call(self, query, values, mask=None):
-        alpha = masked_softmax(self.energies(query, values), mask)
+    def call(self, query, values, mask=None, keys=None):
+        alpha = masked_softmax(self.energies(query, values, keys), mask)
         return self.gate(query) * weighted_sum(alpha, values), alpha
 
     def get_config(self):
@@ -274,8 +283,8 @@ class HardAttention(SoftAttention):
         self.expected_prob, self.seed = float(expected_prob), seed
         self.seed_generator = keras.random.SeedGenerator(seed)
 
-    def call(self, query, values, mask=None, training=False):
-        energies = self.energies(query, values)
+    def call(self, query, values, mask=None, keys=None, training=False):
+        energies = self.energies(query, values, keys)
         alpha = masked_softmax(energies, mask)
         if not training:
             return self.gate(query) * weighted_sum(alpha, values), alpha, ops.zeros_like(alpha[:, 0])

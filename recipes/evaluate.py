@@ -1,5 +1,5 @@
-"""Evaluation: the only code that writes a model card's test metrics (classification error, or
-exact match for translators).
+"""Evaluation: the only code that writes a model card's test metrics (classification error, exact
+match for translators, BLEU and grounding for captioners).
 
 `zoo eval NAME --weights TAG --write` loads the weights the card names (sha256-checked),
 runs the test split of the card's dataset, and stores the result and the command.
@@ -11,6 +11,7 @@ import numpy as np
 
 import zoo
 from recipes import data
+from recipes.data import scenes
 from zoo import registry
 from zoo import weights as store
 
@@ -49,11 +50,44 @@ def evaluate_translation(translator, dataset, split="test", limit=None, beam_siz
             "split": split, "beam_size": beam_size, "by_length": by_length}
 
 
+def evaluate_captions(captioner, dataset, split="test", limit=None, beam_size=3):
+    """Captions of a scene dataset split by `captioner.caption` (a Keras `ShowAttendTell` or an
+    exported LiteRT `Captioner`), scored in percent: BLEU-1…4 against the 5 references (NLTK's
+    corpus BLEU with brevity penalty, no smoothing); caption accuracy, the share of captions whose
+    every claim is true and that name every item once (`scenes.check`); and attention grounding
+    accuracy, the share of object words whose attention peak lies in that object's box, beside
+    its ceiling on the grid (`scenes.grounded`; None for a model without attention)."""
+    from nltk.translate.bleu_score import corpus_bleu
+
+    drawn = data.load_scenes(dataset, split, limit=limit)
+    outputs = captioner.caption(data.for_model(drawn.images), beam_size=beam_size)
+    references = [[r.split() for r in refs] for refs in drawn.references]
+    hypotheses = [out["words"] for out in outputs]
+    metrics = {f"bleu{n}": round(100 * corpus_bleu(references, hypotheses, weights=(1 / n,) * n), 2) for n in range(1, 5)}
+    correct = [scenes.check(out["text"], drawn.objects(i)) for i, out in enumerate(outputs)]
+    metrics["caption_accuracy"] = round(100 * float(np.mean(correct)), 2)
+    hits = np.array([h for i, out in enumerate(outputs) for h in scenes.grounded(out["text"], out["attention"],
+                                                                                  drawn.objects(i))]).reshape(-1, 2)
+    attends = any(out["attention"].any() for out in outputs) and len(hits)
+    metrics["grounding_accuracy"] = round(100 * float(hits[:, 0].mean()), 2) if attends else None
+    metrics["grounding_ceiling"] = round(100 * float(hits[:, 1].mean()), 2) if attends else None
+    metrics["grounded_words"] = len(hits) if attends else 0
+    return {**metrics, "mean_words": round(float(np.mean([len(h) for h in hypotheses])), 2), "examples": len(outputs),
+            "split": split, "beam_size": beam_size}
+
+
 def evaluate_model(model, dataset, split="test", limit=None):
     """The card's test metrics: top-1 error for classifiers (images, parity vectors); exact match
-    (greedy, by length, and with beam size 3) for translators."""
-    if data.info(dataset)["kind"] in ("image", "vector"):
+    (greedy, by length, and with beam size 3) for translators; BLEU, caption and grounding
+    accuracy (beam 3, and greedy) for captioners."""
+    kind = data.info(dataset)["kind"]
+    if kind in ("image", "vector"):
         return evaluate(model, dataset, split, limit=limit)
+    if kind == "captions":
+        metrics = evaluate_captions(model, dataset, split, limit, beam_size=3)
+        greedy = evaluate_captions(model, dataset, split, limit, beam_size=1)
+        metrics["greedy"] = {k: greedy[k] for k in ("bleu4", "caption_accuracy", "grounding_accuracy")}
+        return metrics
     metrics = evaluate_translation(model, dataset, split, limit)
     metrics["exact_match_beam3"] = evaluate_translation(model, dataset, split, limit, beam_size=3)["exact_match"]
     return metrics
@@ -61,6 +95,10 @@ def evaluate_model(model, dataset, split="test", limit=None):
 
 def headline(metrics):
     """The one number a card is ranked by, as text."""
+    if "bleu4" in metrics:
+        grounding = metrics["grounding_accuracy"]
+        return (f"BLEU-4 {metrics['bleu4']:.2f}, {metrics['caption_accuracy']:.2f}% correct captions, grounding "
+                + ("n/a (no attention)" if grounding is None else f"{grounding:.2f}%"))
     if "exact_match" in metrics:
         return f"{metrics['exact_match']:.2f}% exact match"
     mc = metrics.get(f"error_mc{MC_SAMPLES}")

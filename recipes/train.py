@@ -55,6 +55,9 @@ def model_config(recipe):
         if level == "word":  # characters of the target side are the model's default (ISO dates)
             config["target_tokens"] = Vocabulary.build(targets, level, size).tokens
         return config
+    if info["kind"] == "captions":  # the grammar's words are the vocabulary
+        return {**recipe.config, "tokens": info["words"], "image_shape": tuple(info["image_shape"]),
+                "max_len": info["max_words"]}
     # Generated vector data (parity): the model reads the vector length; two classes.
     if info["kind"] == "vector":
         return {**recipe.config, "bits": info["input_shape"][0], "class_names": list(info["labels"])}
@@ -68,8 +71,13 @@ def model_config(recipe):
 
 def training_arrays(recipe, model, limit=None):
     """The recipe's train split in memory as NumPy (inputs, targets): images uint8 and labels, or
-    a text model's teacher-forcing ids, read (and encoded) once per run; with `fresh_data`, a
-    function epoch → that epoch's draw of the images (`data.fresh_draws`)."""
+    a text or caption model's teacher-forcing ids, read (and encoded) once per run; with
+    `fresh_data`, a function epoch → that epoch's draw (`data.fresh_draws`, `data.caption_pairs`)."""
+    if data.info(recipe.data)["kind"] == "captions":  # scenes drawn with seed + epoch, one reference each
+        def draw(epoch):
+            return model.teacher_forcing(*data.caption_pairs(recipe.data, "train", recipe.seed + epoch, limit))
+
+        return draw if recipe.fresh_data else draw(0)
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
     if data.info(recipe.data)["kind"] in ("image", "vector"):  # vector: parity bits, float32
@@ -79,6 +87,9 @@ def training_arrays(recipe, model, limit=None):
 
 def input_spec(model):
     """The card's input spec: name -> shape, dtype and value range (or vocabulary)."""
+    if hasattr(model, "caption"):
+        return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
+                "caption": {"vocabulary": "config.tokens", "max_words": model.max_len}}
     if hasattr(model, "source_vocab"):
         return {"text": {"shape": [None], "dtype": "string", "max_tokens": model.max_source_len,
                          "vocabulary": "config.source_tokens"}}

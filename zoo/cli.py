@@ -79,6 +79,15 @@ def cmd_data(args):
     if args.preview and info["kind"] == "text":
         for source, target in zip(*data.load_texts(args.name, args.split, limit=12)):
             print(f"  {source!r:>40} -> {target!r}")
+    elif args.preview and info["kind"] == "captions":  # a grid of scenes, their references printed
+        drawn = data.load_scenes(args.name, args.split, limit=12)
+        for i, refs in enumerate(drawn.references):
+            print(f"  scene {i}: " + "\n            ".join(refs))
+        out = args.out or f"{args.name}.png"
+        from recipes.data.preview import write_grid
+
+        write_grid(drawn.images, [f"scene {i}" for i in range(len(drawn))], out, title=f"{args.name} ({args.split})")
+        print(f"wrote {out}")
     elif args.preview and info["kind"] == "vector":  # parity bits: the strings and their labels
         vectors, labels = data.load_arrays(args.name, args.split, limit=12)
         for vector, label in zip(vectors, labels):
@@ -121,6 +130,14 @@ def cmd_eval(args):
         print(f"wrote the metrics into {registry.record_path(args.name, rec['tag'])}")
 
 
+def _test_scenes(rec, limit=None):
+    """A captioner's test scenes: (images float32 in [0, 1], their reference captions)."""
+    from recipes import data
+
+    drawn = data.load_scenes(rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
+    return data.for_model(drawn.images), drawn.references
+
+
 def _test_arrays(rec, limit=None):
     from recipes import data
 
@@ -144,6 +161,8 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     model = zoo.load(name, weights=rec["tag"])
     if hasattr(model, "translate"):
         return _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit)
+    if hasattr(model, "caption"):
+        return _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit)
     test_images, test_labels = _test_arrays(rec, eval_limit)
     check = test_images[:256]
     variant = "saved_model" if fmt == "saved_model" else quantize
@@ -229,8 +248,54 @@ def _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit):
     return result
 
 
+def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
+    """A captioner's export: `encode` + `step` signatures, checked by captioning test scenes on LiteRT."""
+    from export.captioner import Captioner, to_tflite_captioner
+    from export.runtime import median_ms
+    from recipes import data
+    from recipes.evaluate import evaluate_captions
+
+    if fmt != "tflite":
+        raise ValueError("captioners export to TFLite (encode and step signatures); SavedModel is not offered yet")
+    stem = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}")
+    path = Path(out or f"{stem}.tflite")
+    dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
+    images = data.for_model(data.load_scenes(dataset, split, limit=200).images)
+    report = to_tflite_captioner(model, path, images, quantize=None if quantize == "fp32" else quantize,
+                                 extra_metadata={"model": rec["model"], "tag": rec["tag"]})
+    captioner = Captioner(path)
+    keras_metrics = evaluate_captions(model, dataset, split, limit=eval_limit)
+    lite_metrics = evaluate_captions(captioner, dataset, split, limit=eval_limit)
+    one = images[:1]
+    result = {
+        "path": str(path),
+        **report,
+        "test_bleu4_keras": keras_metrics["bleu4"],
+        "test_bleu4_tflite": lite_metrics["bleu4"],
+        "bleu4_change_points": round(lite_metrics["bleu4"] - keras_metrics["bleu4"], 2),
+        "test_caption_accuracy_keras": keras_metrics["caption_accuracy"],
+        "test_caption_accuracy_tflite": lite_metrics["caption_accuracy"],
+        "test_examples": keras_metrics["examples"],
+        "latency_ms_one_image_beam3_litert": round(median_ms(lambda: captioner.caption(one), runs=20), 3),
+        "latency_ms_one_image_beam3_keras": round(median_ms(lambda: model.caption(one), runs=20), 3),
+    }
+    if write_card:
+        _write_export(rec, quantize, result)
+    return result
+
+
 def cmd_export(args):
     result = export_record(args.name, args.weights, args.format, args.quantize, args.out, args.write, args.eval_limit)
+    if "test_bleu4_tflite" in result:
+        print(f"wrote {result['path']} (+ .json vocabulary): {result['size_kib']} KiB; on {result['check_images']} test "
+              f"scenes LiteRT captions {result['identical_captions_percent']}% identically to Keras (beam 3: "
+              f"{result['identical_beam3_captions_percent']}%), max |Δ log p| {result['max_abs_log_prob_diff']:.2e}")
+        print(f"test BLEU-4 (beam 3): Keras {result['test_bleu4_keras']:.2f}, LiteRT {result['test_bleu4_tflite']:.2f}; "
+              f"correct captions: Keras {result['test_caption_accuracy_keras']:.2f}%, LiteRT "
+              f"{result['test_caption_accuracy_tflite']:.2f}% ({result['test_examples']} scenes)")
+        print(f"latency, one image beam 3: LiteRT {result['latency_ms_one_image_beam3_litert']:.2f} ms, "
+              f"Keras {result['latency_ms_one_image_beam3_keras']:.2f} ms")
+        return
     if "test_exact_match_tflite" in result:
         print(f"wrote {result['path']} (+ .json vocabularies): {result['size_kib']} KiB; on {result['check_texts']} test texts "
               f"LiteRT decodes {result['identical_outputs_percent']}% identically to Keras (beam 3: "
@@ -283,6 +348,14 @@ def _print_translation(result, text):
           + " ".join(f"{tok}←{text[int(np.argmax(a))]!r}" for tok, a in zip(result["tokens"], result["alignments"]) if len(text)))
 
 
+def _print_caption(result):
+    print(result["text"])
+    grid = result["attention"].shape[1:]
+    peaks = [np.unravel_index(np.argmax(a), grid) for a in result["attention"]]
+    print(f"  log p = {result['score']:.4f}; attention peak (row, column of the {grid[0]}×{grid[1]} grid) per word: "
+          + " ".join(f"{w}@{int(r)},{int(c)}" for w, (r, c) in zip(result["words"], peaks)))
+
+
 def cmd_predict(args):
     if args.name.endswith(".tflite"):
         from export.runtime import Runtime
@@ -294,6 +367,13 @@ def cmd_predict(args):
 
             _print_translation(Translator(args.name).translate([args.input], beam_size=args.beam)[0], args.input)
             return
+        if "captioner" in meta:  # INPUT is an image to caption
+            from export.captioner import Captioner
+
+            captioner = Captioner(args.name)
+            image = _read_input(args.input, tuple(meta["captioner"]["image_shape"]), args.resize)
+            _print_caption(captioner.caption(image, beam_size=args.beam)[0])
+            return
         runtime = Runtime(args.name)
         shape = tuple(runtime.input_details["images"]["shape_signature"][1:])
         probs = runtime(images=_read_input(args.input, shape, args.resize))["probabilities"][0]
@@ -304,6 +384,9 @@ def cmd_predict(args):
         model = zoo.load(args.name, weights=args.weights)
         if hasattr(model, "translate"):
             _print_translation(model.translate([args.input], beam_size=args.beam)[0], args.input)
+            return
+        if hasattr(model, "caption"):
+            _print_caption(model.caption(_read_input(args.input, model.image_shape, args.resize), beam_size=args.beam)[0])
             return
         probs = np.asarray(model(_read_input(args.input, model.image_shape, args.resize)))[0]
         names = model.class_names
@@ -324,8 +407,14 @@ def results_markdown():
     blocks = []
     for dataset, recs in sorted(by_data.items()):
         text = "exact_match" in (recs[0].get("metrics") or {})
+        captions = "bleu4" in (recs[0].get("metrics") or {})
         examples = recs[0].get("metrics", {}).get("examples", "?")
-        if text:
+        if captions:
+            lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} new training scenes an epoch, "
+                     f"{examples} test scenes; beam 3)", "",
+                     "| model | weights | BLEU-4 | correct captions | grounding | greedy BLEU-4 | parameters | epochs | "
+                     "train time | TFLite parity |", "|---|---|---|---|---|---|---|---|---|---|"]
+        elif text:
             lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} training examples, "
                      f"exact match on {examples} unseen test dates)", "",
                      "| model | weights | exact match (greedy) | beam 3 | parameters | epochs | train time | TFLite parity |",
@@ -339,7 +428,14 @@ def results_markdown():
             export = rec.get("export") or {}
             common = f"| `{rec['model']}` | `{rec['tag']}` | {_metric(rec).replace(' error', '').replace(' exact match', '')} | "
             trained = f"{rec['parameters']:,} | {rec['training']['epochs']} | {rec['training']['seconds'] / 60:.0f} min |"
-            if text:
+            if captions:
+                m, fp32 = rec.get("metrics") or {}, export.get("tflite_fp32")
+                grounding = m.get("grounding_accuracy")
+                lines.append(f"| `{rec['model']}` | `{rec['tag']}` | {m.get('bleu4', '–')} | {m.get('caption_accuracy', '–')}% | "
+                             + ("–" if grounding is None else f"{grounding:.2f}%")
+                             + f" | {m.get('greedy', {}).get('bleu4', '–')} | {trained} "
+                             + (f"{fp32['identical_captions_percent']:.0f}% identical |" if fp32 else "– |"))
+            elif text:
                 beam = (rec.get("metrics") or {}).get("exact_match_beam3")
                 fp32 = export.get("tflite_fp32")
                 parity = f"{fp32['identical_outputs_percent']:.0f}% identical" if fp32 else "–"
@@ -354,7 +450,8 @@ def results_markdown():
 
 def write_figures(directory):
     """For text datasets: exact match by source length from the cards (one PNG per dataset) and
-    the alignments of each translator on the first 6 test texts; for RAM with learned glimpses
+    the alignments of each translator on the first 6 test texts; the per-word attention of each
+    captioner with attention on the first 4 test scenes; for RAM with learned glimpses
     (8), the glimpse paths and patches on the first 6 test images; Grid LSTM's parity accuracy
     against k. Returns the paths."""
     import zoo
@@ -370,6 +467,10 @@ def write_figures(directory):
             images, labels = _test_arrays(rec, limit=6)
             model = zoo.load(rec["model"], weights=rec["tag"])
             paths.append(model.picture(images, labels, directory / f"{rec['model']}.{rec['tag']}.glimpses.png"))
+        if rec["model"] == "show_attend_tell" and rec["config"]["attention"] != "none":
+            images, references = _test_scenes(rec, limit=4)
+            model = zoo.load(rec["model"], weights=rec["tag"])
+            paths.append(model.picture(images, references, directory / f"{rec['model']}.{rec['tag']}.attention.png"))
         by_length = (rec.get("metrics") or {}).get("by_length")
         if not by_length:
             continue
@@ -424,20 +525,23 @@ def cmd_demo(args):
                 from recipes import data
 
                 inputs, references = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=6)
+            elif hasattr(model, "caption"):
+                inputs, references = _test_scenes(rec, limit=4)
             else:
                 inputs, references = _test_arrays(rec, limit=16)
             picture = model.picture(inputs, references, out / f"{name}.{tag}.png")
             result = export_record(name, tag, "tflite", "fp32", out=out / f"{name}.{tag}.tflite", eval_limit=1000)
             parity = result.get("parity_max_abs_diff", result.get("max_abs_log_prob_diff"))
-            lite = result.get("test_accuracy_tflite", result.get("test_exact_match_tflite"))
-            rows.append([name, tag, rec["data"]["dataset"], _metric(rec), f"{parity:.1e}", f"{lite:.2f}%",
+            lite = result.get("test_accuracy_tflite", result.get("test_exact_match_tflite", result.get("test_bleu4_tflite")))
+            rows.append([name, tag, rec["data"]["dataset"], _metric(rec), f"{parity:.1e}", f"{lite:.2f}",
                          f"{result['size_kib']:.0f} KiB", picture.name])
             print(f"  {name}:{tag} done", flush=True)
     if not rows:
         print("no pretrained weights in the zoo yet")
         return
     print()
-    print(_table(rows, ["model", "weights", "data", "test (card)", "TFLite parity", "TFLite metric (1k)", "TFLite size", "picture"]))
+    print(_table(rows, ["model", "weights", "data", "test (card)", "TFLite parity", "TFLite metric (1k): accuracy, exact match %, BLEU-4",
+                        "TFLite size", "picture"]))
     print(f"\npictures and .tflite files in {out}/")
 
 
@@ -485,7 +589,7 @@ def main(argv=None):
                        "with a model name or a .tflite file")
     p.add_argument("name", help="model name, or path to a .tflite file exported by `zoo export`")
     p.add_argument("input", help="image file, or the text for a translator")
-    p.add_argument("--beam", type=int, default=1, help="beam size for translators (1: greedy)")
+    p.add_argument("--beam", type=int, default=1, help="beam size for translators and captioners (1: greedy)")
     p.add_argument("--weights", default="default")
     p.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
     p.add_argument("--top", type=int, default=3)

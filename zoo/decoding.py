@@ -1,7 +1,7 @@
 """Greedy and beam-search decoding over a decoder step, in NumPy.
 
-The same code drives the Keras model (`Seq2Seq.translate`) and the exported LiteRT step
-(`export.seq2seq`), so the two decode identically. Imports NumPy only.
+The same code drives the Keras models (`Seq2Seq.translate`, `ShowAttendTell.caption`) and their
+exported LiteRT steps (`export.seq2seq`, `export.captioner`), so the two decode identically. Imports NumPy only.
 
 A step is `step(tokens, state, t) -> (log_probs, state, alignment)`: tokens (N,) the previous
 output, `state` a dict of arrays with leading dimension N, t the step index; log_probs (N, V),
@@ -113,11 +113,16 @@ def beam_search(step, state, batch_size, bos_id, eos_id, max_len, beam_size=3, a
     return best
 
 
+def search(step, state, batch_size, vocab, max_len, beam_size=1, alpha=1.0):
+    """From <s>: `greedy` when beam_size is 1, else `beam_search`; one Hypothesis per example."""
+    args = (step, state, batch_size, vocab.bos_id, vocab.eos_id, max_len)
+    return greedy(*args) if beam_size == 1 else beam_search(*args, beam_size, alpha)
+
+
 def translate(step, state, texts, source_vocab, target_vocab, max_len, beam_size=1, alpha=1.0):
     """Decode a batch of `texts` from its encoder `state`: one dict per text with the output
     `text`, its `tokens`, `score` and `alignments` (steps, source tokens)."""
-    args = (step, state, len(texts), target_vocab.bos_id, target_vocab.eos_id, max_len)
-    hypotheses = greedy(*args) if beam_size == 1 else beam_search(*args, beam_size, alpha)
+    hypotheses = search(step, state, len(texts), target_vocab, max_len, beam_size, alpha)
     return [
         {
             "text": target_vocab.decode(h.tokens),
@@ -126,4 +131,16 @@ def translate(step, state, texts, source_vocab, target_vocab, max_len, beam_size
             "alignments": h.alignments[:, : len(source_vocab.split(text, source_vocab.level))],
         }
         for text, h in zip(texts, hypotheses)
+    ]
+
+
+def caption(step, state, vocab, max_len, grid, beam_size=1, alpha=1.0):
+    """Decode captions from a batch's encoder `state`: one dict per image with the caption `text`,
+    its `words`, `score` and `attention` (emitted steps, *grid): α over the annotation grid at
+    every word and at </s>."""
+    batch_size = len(next(iter(state.values())))
+    return [
+        {"text": vocab.decode(h.tokens), "words": [vocab.itos[i] for i in h.tokens], "score": h.score,
+         "attention": h.alignments.reshape(len(h.alignments), *grid)}
+        for h in search(step, state, batch_size, vocab, max_len, beam_size, alpha)
     ]

@@ -194,3 +194,34 @@ def parity_accuracy_picture(records, path):
     ax.legend(fontsize=7, loc="lower left")
     fig.tight_layout()
     return _save(fig, path)
+
+
+def caption_picture(images, results, path, references=None, title="", per_row=11):
+    """Show-Attend-Tell's figure: for each image, its caption and, word by word, the attention
+    map α (upsampled over the image, bright = attended) at the step that emitted the word.
+
+    `results` are `caption` outputs; with `references` (a list of reference captions per image),
+    a caption that is none of them is titled in orange with the first reference."""
+    plt = _pyplot()
+    blocks = [-(-(len(r["words"]) + 2) // per_row) for r in results]  # image + words + </s>
+    fig, axes = plt.subplots(sum(blocks), per_row, figsize=(1.25 * per_row, 1.45 * sum(blocks) + 0.5), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    height, width = images.shape[1:3]
+    row = 0
+    for i, (image, result) in enumerate(zip(images, results)):
+        cells = [ax for r in range(row, row + blocks[i]) for ax in axes[r]]
+        row += blocks[i]
+        cells[0].imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+        refs = references[i] if references is not None else None
+        known = refs is None or result["text"] in refs
+        caption = result["text"] + ("" if known else f"\n(reference: {refs[0]})")
+        cells[0].set_title(caption, fontsize=7, loc="left", color="black" if known else "darkorange", wrap=True)
+        for ax, word, alpha in zip(cells[1:], result["words"] + ["</s>"], result["attention"]):
+            ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+            ax.imshow(alpha, cmap="inferno", alpha=0.55, interpolation="bilinear", extent=(-0.5, width - 0.5, height - 0.5, -0.5),
+                      vmin=0, vmax=max(float(alpha.max()), 1e-6))
+            ax.set_title(word, fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path, dpi=90)

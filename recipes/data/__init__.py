@@ -14,7 +14,8 @@ Bases (`sources`): ``mnist`` (TFDS), ``fashion_mnist`` (TFDS or IDX files), ``mn
 Loaded bases are cached per (base, split, source, data_dir); the 2 most recent variant
 results are cached too. Returned arrays are shared with the cache and read-only.
 Text datasets (`TEXTS`, info kind "text"): ``dates`` (human-written dates → ISO 8601, generated
-offline) and ``ted_pt_en`` (TED Portuguese → English from TFDS, online).
+offline) and ``ted_pt_en`` (TED Portuguese → English from TFDS, online). Captioned scenes
+(`SCENES`, info kind "captions"): ``scenes_fashion_mnist``, ``scenes_mnist5k`` (`load_scenes`).
 """
 
 import functools
@@ -25,11 +26,11 @@ import keras
 import numpy as np
 
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
-from recipes.data import dates, parity, sources, ted, variants
+from recipes.data import dates, parity, scenes, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
-__all__ = ["ArrayBatches", "DataNotFoundError", "batches", "dataset", "epoch_examples", "epoch_order", "for_model", "fresh_draws", "info", "list_datasets", "load_arrays", "load_texts", "preview"]
+__all__ = ["ArrayBatches", "DataNotFoundError", "batches", "caption_pairs", "dataset", "epoch_examples", "epoch_order", "for_model", "fresh_draws", "info", "list_datasets", "load_arrays", "load_scenes", "load_texts", "preview"]
 
 SPLITS = ("train", "test")
 _MNIST_LABELS = [str(digit) for digit in range(10)]
@@ -67,11 +68,12 @@ _NAMES = {base: (base, None) for base in _BASES} | {
 TEXTS = {"dates": dates, "ted_pt_en": ted}
 # Generated vector datasets (info kind "vector"): name -> module with info(name) and load(name, split, seed, limit).
 VECTORS = {name: parity for name in parity.NAMES}
+SCENES = scenes.NAMES
 
 
 def list_datasets():
     """Every valid dataset name, sorted."""
-    return sorted([*_NAMES, *TEXTS, *VECTORS])
+    return sorted([*_NAMES, *TEXTS, *VECTORS, *SCENES])
 
 
 def _resolve(name):
@@ -80,6 +82,8 @@ def _resolve(name):
         return _NAMES[name]
     if name in TEXTS:
         raise ValueError(f"{name!r} is a text dataset: use load_texts({name!r}, split)")
+    if name in SCENES:
+        raise ValueError(f"{name!r} is a captioned-scene dataset: use load_scenes({name!r}, split)")
     raise ValueError(f"unknown dataset {name!r}.{did_you_mean(name, list_datasets(), n=5, cutoff=0.6)} List every name with recipes.data.list_datasets().")
 
 
@@ -95,6 +99,8 @@ def info(name):
         return {**TEXTS[name].INFO, "splits": dict(TEXTS[name].SPLITS)}
     if name in VECTORS:
         return VECTORS[name].info(name)
+    if name in SCENES:
+        return scenes.info(name)
     base, variant = _resolve(name)
     card = _BASES[base]
     size = 28 if variant is None else variants.VARIANTS[variant].size
@@ -134,6 +140,21 @@ def load_texts(name, split="train", seed=0, limit=None):
     if name not in TEXTS:
         raise ValueError(f"unknown text dataset {name!r}.{did_you_mean(name, TEXTS)} Text datasets: {', '.join(TEXTS)}.")
     return TEXTS[name].load(split, seed=seed, limit=limit)
+
+
+def load_scenes(name, split="train", seed=0, limit=None, source="auto", data_dir=None):
+    """The `scenes.Scenes` (images, references, object boxes) of a captioned-scene dataset split."""
+    if name not in SCENES:
+        raise ValueError(f"unknown scene dataset {name!r}.{did_you_mean(name, SCENES)} Scene datasets: {', '.join(SCENES)}.")
+    return scenes.load(name, split, seed=seed, limit=limit, source=source, data_dir=data_dir)
+
+
+def caption_pairs(name, split="train", seed=0, limit=None):
+    """(images uint8, one caption per image): the scenes drawn with `seed`, each with one of its
+    references picked at random (by `seed`), for teacher forcing."""
+    drawn = load_scenes(name, split, seed=seed, limit=limit)
+    picks = np.random.default_rng([seed, 11]).integers(scenes.REFERENCES, size=len(drawn))
+    return drawn.images, [refs[k] for refs, k in zip(drawn.references, picks)]
 
 
 def _arrays(name, split, seed, source, data_dir, limit):

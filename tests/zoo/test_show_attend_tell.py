@@ -1,0 +1,157 @@
+"""Show-Attend-Tell: attention over the annotation grid, teacher forcing, the attention losses,
+captioning (greedy = beam 1), fit, serialisation, bad input; and the scene metrics."""
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from recipes import data
+from recipes.data import scenes
+from recipes.evaluate import evaluate_captions
+from zoo import decoding
+
+SMALL = {"filters": (4, 8, 8), "embedding_dim": 8, "units": 16, "attention_units": 8, "max_len": 31}
+DATASET = "scenes_fashion_mnist"
+
+
+def model(kind="soft", **kw):
+    keras.utils.set_random_seed(0)
+    return zoo.load("show_attend_tell", weights=None, tokens=scenes.words(DATASET), attention=kind, seed=1,
+                    **{**SMALL, **kw})
+
+
+def batch(n=4, seed=0):
+    images, captions = data.caption_pairs(DATASET, "test", seed=seed, limit=n)
+    return data.for_model(images), captions
+
+
+@pytest.fixture(scope="module")
+def scenes_batch():
+    return batch()
+
+
+@pytest.mark.parametrize("kind", ["soft", "hard", "none"])
+def test_probabilities_and_attention_over_the_grid(kind, scenes_batch):
+    m = model(kind)
+    images, captions = scenes_batch
+    x, y = m.teacher_forcing(images, captions)
+    assert x["captions"].shape == (4, 33) and y.shape == (4, 32) and m.grid == (8, 8)
+    np.testing.assert_array_equal(x["captions"][:, 1:], y)
+    probs, alphas = m(x, return_attention=True)
+    probs, alphas = np.asarray(probs), np.asarray(alphas)
+    assert probs.shape == (4, 32, len(m.vocab)) and alphas.shape == (4, 32, 64)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, atol=1e-5)
+    if kind == "none":
+        assert np.all(alphas == 0)
+    else:
+        np.testing.assert_allclose(alphas.sum(-1), 1.0, atol=1e-5)
+
+
+def test_annotations_carry_their_cell_centre():
+    m = model()
+    a = np.asarray(m.annotations(np.zeros((1, 64, 64, 1), "float32")))
+    assert a.shape == (1, 64, 8 + 2)
+    np.testing.assert_allclose(a[0, 0, -2:], [-7 / 8, -7 / 8])  # top-left cell (y, x)
+    np.testing.assert_allclose(a[0, 8 * 2 + 5, -2:], [-3 / 8, 3 / 8])  # row 2, column 5
+
+
+def test_training_adds_the_attention_losses(scenes_batch):
+    x, _ = model().teacher_forcing(*scenes_batch)
+    for kind, count in (("soft", 1), ("hard", 2), ("none", 0)):
+        m = model(kind)
+        m(x, training=True)
+        assert len(m.losses) == count, kind
+        assert all(np.isfinite(float(loss)) for loss in m.losses)
+    m = model("hard")
+    assert [w.path for w in m.non_trainable_weights if "baseline" in w.path], "the REINFORCE baseline is not saved"
+
+
+def test_beam_of_one_is_greedy_and_captions_carry_maps(scenes_batch):
+    m = model()
+    images, _ = scenes_batch
+    state = {k: np.asarray(v) for k, v in m.encode(images).items()}
+    greedy = decoding.greedy(m._keras_step, state, 4, m.vocab.bos_id, m.vocab.eos_id, 12)
+    beam = decoding.beam_search(m._keras_step, state, 4, m.vocab.bos_id, m.vocab.eos_id, 12, beam_size=1, alpha=0.0)
+    assert [h.tokens for h in greedy] == [h.tokens for h in beam]
+    out = m.caption(images, beam_size=3)
+    assert len(out) == 4
+    for result in out:
+        steps = len(result["attention"])  # one map per word, and one for </s> when it was emitted
+        assert result["attention"].shape[1:] == (8, 8) and steps in (len(result["words"]), len(result["words"]) + 1)
+        assert result["text"] == " ".join(result["words"])
+
+
+@pytest.mark.parametrize("kind", ["soft", "hard", "none"])
+def test_tiny_fit_lowers_the_loss(kind):
+    m = model(kind)
+    x, y = m.teacher_forcing(*batch(32, seed=3))
+    m.compile(keras.optimizers.Adam(1e-2))
+    history = m.fit(x, y, batch_size=16, epochs=6, verbose=0).history["loss"]
+    assert np.all(np.isfinite(history))
+    if kind != "hard":  # hard's REINFORCE surrogate has no monotone value
+        assert history[-1] < history[0]
+
+
+def test_keras_file_round_trip(tmp_path, scenes_batch):
+    m = model("hard")
+    x, _ = m.teacher_forcing(*scenes_batch)
+    path = tmp_path / "sat.keras"
+    m.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(m(x)), atol=1e-6)
+    assert loaded.vocab.tokens == m.vocab.tokens and loaded.caption(x["images"][:1])[0]["text"] == \
+        m.caption(x["images"][:1])[0]["text"]
+
+
+def test_bad_input_is_refused_with_what_was_expected(scenes_batch):
+    m = model()
+    x, _ = m.teacher_forcing(*scenes_batch)
+    with pytest.raises(ValueError, match="model.caption"):
+        m(x["images"])
+    with pytest.raises(ValueError, match=r"float images in \[0, 1\].*astype"):
+        m({"images": (x["images"] * 255).astype("uint8"), "captions": x["captions"]})
+    with pytest.raises(ValueError, match=r"shape \(batch, 64, 64, 1\)"):
+        m({"images": x["images"][:, :32], "captions": x["captions"]})
+    with pytest.raises(ValueError, match="integer word ids"):
+        m({"images": x["images"], "captions": x["captions"].astype("float32")})
+    with pytest.raises(ValueError, match="attention must be one of"):
+        model("sometimes")
+    with pytest.raises(ValueError, match="at most 33"):
+        m.teacher_forcing(x["images"][:1], [" ".join(["a bag at the top left and"] * 6)])
+
+
+def test_vocabulary_round_trip():
+    m = model()
+    caption = "a small sneaker above and to the left of a bag"
+    ids = m.vocab.encode([caption], 33, bos=True, eos=True)
+    assert m.vocab.decode(ids[0, 1:]) == caption and not m.vocab.unknown(caption)
+
+
+class _Oracle:
+    """A captioner that answers the first reference and looks at each named item's box."""
+
+    def __init__(self, drawn, misplace=False):
+        self.drawn, self.misplace = drawn, misplace
+
+    def caption(self, images, beam_size=3):
+        out = []
+        for i in range(len(images)):
+            text, objects = self.drawn.references[i][0], self.drawn.objects(i)
+            maps = np.zeros((len(text.split()) + 1, 8, 8))
+            for word, item in scenes.object_words(text, objects):
+                y0, x0, y1, x1 = objects[item]["box"]
+                inside = [(r, c) for r in range(8) for c in range(8) if y0 <= 8 * r + 4 < y1 and x0 <= 8 * c + 4 < x1]
+                r, c = inside[0] if inside else ((y0 + y1) // 16, (x0 + x1) // 16)
+                maps[word][(7 - r, 7 - c) if self.misplace else (r, c)] = 1.0
+            out.append({"text": text, "words": text.split(), "attention": maps})
+        return out
+
+
+def test_scene_metrics_of_an_oracle():
+    drawn = data.load_scenes(DATASET, "test", limit=50)
+    perfect = evaluate_captions(_Oracle(drawn), DATASET, limit=50)
+    assert perfect["bleu4"] == 100.0 and perfect["caption_accuracy"] == 100.0
+    assert perfect["grounded_words"] > 100 and 95 < perfect["grounding_ceiling"] <= 100
+    assert perfect["grounding_accuracy"] == perfect["grounding_ceiling"]  # it misses only boxes holding no cell centre
+    assert evaluate_captions(_Oracle(drawn, misplace=True), DATASET, limit=50)["grounding_accuracy"] < 50
