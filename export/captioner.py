@@ -16,10 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from export.runtime import Runtime
-from export.tflite import ExportParityError, convert_signatures
+from export.tflite import convert_signatures, write_checked_decoder
 from zoo import decoding
 from zoo.vocabulary import Vocabulary
-from zoo.weights import atomic_path, atomic_write_text
 
 QUANTIZATIONS = (None, "float16", "dynamic")
 
@@ -83,43 +82,13 @@ class Captioner:
         return results
 
 
-def compare(model, captioner, images, beam_size=1):
-    """Caption `images` with Keras and LiteRT: (share of identical captions, max |score difference|)."""
-    keras_out = model.caption(images, beam_size=beam_size)
-    lite_out = captioner.caption(images, beam_size=beam_size)
-    same = np.mean([a["text"] == b["text"] for a, b in zip(keras_out, lite_out)])
-    score = max(abs(a["score"] - b["score"]) for a, b in zip(keras_out, lite_out))
-    return float(same), float(score)
-
-
 def to_tflite_captioner(model, path, check_images, quantize=None, atol=1e-4, extra_metadata=None):
-    """Export `model` to `path` (+ sidecar `path.json`), checked on `check_images` before it is kept.
-
-    fp32 must caption every check image as Keras does, greedy and beam 3, with |Δ log p| ≤ atol;
-    quantized files report their agreement. Returns a dict of the checks.
-    """
-    flatbuffer = convert(model, quantize)
-    path = Path(path)
+    """Export `model` to `path` (+ sidecar `path.json` with the vocabulary), kept only if LiteRT
+    captions `check_images` as Keras does (`export.tflite.write_checked_decoder`). Returns the checks."""
     meta = metadata(model)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(flatbuffer)
-        captioner = Captioner(tmp, meta)
-        if any("Flex" in op for op in captioner.decoder.ops() + captioner.encoder.ops()):
-            raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
-        same, score_diff = compare(model, captioner, check_images)
-        same_beam, _ = compare(model, captioner, check_images[:50], beam_size=3)
-        if quantize is None and (same < 1.0 or same_beam < 1.0 or score_diff > atol):
-            raise ExportParityError(
-                f"LiteRT captions differently from Keras: {100 * same:.1f}% identical greedy captions, "
-                f"{100 * same_beam:.1f}% beam-3, max |Δ log p| {score_diff:.2e} (allowed {atol:.0e}). {path} was not written."
-            )
-    report = {
-        "size_kib": round(len(flatbuffer) / 1024, 1),
-        "check_images": len(check_images),
-        "identical_captions_percent": round(100 * same, 2),
-        "identical_beam3_captions_percent": round(100 * same_beam, 2),
-        "max_abs_log_prob_diff": float(f"{score_diff:.3g}"),
-    }
-    sidecar = {**(extra_metadata or {}), "quantize": quantize or "fp32", "captioner": meta, "check": report}
-    atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
-    return report
+
+    def caption(captioner, images, beam_size):
+        return (captioner or model).caption(images, beam_size=beam_size)
+
+    return write_checked_decoder(path, convert(model, quantize), lambda file: Captioner(file, meta), caption,
+                                 check_images, quantize, atol, {**(extra_metadata or {}), "captioner": meta})

@@ -16,16 +16,11 @@ from pathlib import Path
 import numpy as np
 
 from export.runtime import Runtime
-from export.tflite import convert_signatures
+from export.tflite import convert_signatures, write_checked_decoder
 from zoo import decoding
 from zoo.vocabulary import Vocabulary
-from zoo.weights import atomic_path, atomic_write_text
 
 QUANTIZATIONS = (None, "float16", "dynamic")
-
-
-class ExportParityError(RuntimeError):
-    """The exported translator decodes differently from the Keras model."""
 
 
 def convert(model, quantize=None):
@@ -103,43 +98,13 @@ class Translator:
         return results
 
 
-def compare(model, translator, texts, beam_size=1):
-    """Decode `texts` with Keras and LiteRT: (share of identical outputs, max |score difference|)."""
-    keras_out = model.translate(texts, beam_size=beam_size)
-    lite_out = translator.translate(texts, beam_size=beam_size)
-    same = np.mean([a["text"] == b["text"] for a, b in zip(keras_out, lite_out)])
-    score = max(abs(a["score"] - b["score"]) for a, b in zip(keras_out, lite_out))
-    return float(same), float(score)
-
-
 def to_tflite_translator(model, path, check_texts, quantize=None, atol=1e-4, extra_metadata=None):
-    """Export `model` to `path` (+ sidecar `path.json`), checked on `check_texts` before it is kept.
-
-    fp32 must decode every check text to the same output as Keras, greedy and beam 3, with
-    |Δ log p| ≤ atol; quantized files report their agreement. Returns a dict of the checks.
-    """
-    flatbuffer = convert(model, quantize)
-    path = Path(path)
+    """Export `model` to `path` (+ sidecar `path.json` with the vocabularies), kept only if LiteRT
+    decodes `check_texts` as Keras does (`export.tflite.write_checked_decoder`). Returns the checks."""
     meta = metadata(model)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(flatbuffer)
-        translator = Translator(tmp, meta)
-        if any("Flex" in op for op in translator.decoder.ops() + translator.encoder.ops()):
-            raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
-        same, score_diff = compare(model, translator, check_texts)
-        same_beam, _ = compare(model, translator, check_texts[:50], beam_size=3)
-        if quantize is None and (same < 1.0 or same_beam < 1.0 or score_diff > atol):
-            raise ExportParityError(
-                f"LiteRT decodes differently from Keras: {100 * same:.1f}% identical greedy outputs, "
-                f"{100 * same_beam:.1f}% beam-3, max |Δ log p| {score_diff:.2e} (allowed {atol:.0e}). {path} was not written."
-            )
-    report = {
-        "size_kib": round(len(flatbuffer) / 1024, 1),
-        "check_texts": len(check_texts),
-        "identical_outputs_percent": round(100 * same, 2),
-        "identical_beam3_outputs_percent": round(100 * same_beam, 2),
-        "max_abs_log_prob_diff": float(f"{score_diff:.3g}"),
-    }
-    sidecar = {**(extra_metadata or {}), "quantize": quantize or "fp32", "translator": meta, "check": report}
-    atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
-    return report
+
+    def translate(translator, texts, beam_size):
+        return (translator or model).translate(texts, beam_size=beam_size)
+
+    return write_checked_decoder(path, convert(model, quantize), lambda file: Translator(file, meta), translate,
+                                 check_texts, quantize, atol, {**(extra_metadata or {}), "translator": meta})

@@ -115,6 +115,47 @@ def convert_signatures(functions, quantize=None):
         return converter.convert()
 
 
+def write_checked_decoder(path, flatbuffer, open_lite, decode, inputs, quantize, atol, sidecar):
+    """Keep a decoding-loop export (encode + step signatures) only if it decodes like Keras.
+
+    `open_lite(file)` opens the LiteRT driver; `decode(decoder, inputs, beam_size)` runs Keras's or
+    the driver's decoding (dicts with "text" and "score"). fp32 must give identical outputs,
+    greedy on `inputs` and beam 3 on the first 50, with |Δ log p| ≤ atol; quantized files report
+    their agreement. Writes `path` and its sidecar `path.json` (`sidecar` + "check": the report)."""
+    import json
+
+    from zoo.weights import atomic_write_text
+
+    def compare(lite, batch, beam_size):
+        pairs = list(zip(decode(None, batch, beam_size), decode(lite, batch, beam_size)))
+        return (float(np.mean([a["text"] == b["text"] for a, b in pairs])),
+                float(max(abs(a["score"] - b["score"]) for a, b in pairs)))
+
+    path = Path(path)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(flatbuffer)
+        lite = open_lite(tmp)
+        if any("Flex" in op for op in lite.decoder.ops() + lite.encoder.ops()):
+            raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
+        same, score_diff = compare(lite, inputs, 1)
+        same_beam, _ = compare(lite, inputs[:50], 3)
+        if quantize is None and (same < 1.0 or same_beam < 1.0 or score_diff > atol):
+            raise ExportParityError(
+                f"LiteRT decodes differently from Keras: {100 * same:.1f}% identical greedy outputs, "
+                f"{100 * same_beam:.1f}% beam-3, max |Δ log p| {score_diff:.2e} (allowed {atol:.0e}). {path} was not written."
+            )
+    report = {
+        "size_kib": round(len(flatbuffer) / 1024, 1),
+        "check_inputs": len(inputs),
+        "identical_outputs_percent": round(100 * same, 2),
+        "identical_beam3_outputs_percent": round(100 * same_beam, 2),
+        "max_abs_log_prob_diff": float(f"{score_diff:.3g}"),
+    }
+    record = {**sidecar, "quantize": quantize or "fp32", "check": report}
+    atomic_write_text(Path(str(path) + ".json"), json.dumps(record, indent=2, ensure_ascii=False) + "\n")
+    return report
+
+
 def _as_feed(model, data):
     """Real inputs as a dict name -> float32 array (a bare array feeds the single input)."""
     names = sorted(model.serving_signature()[0])

@@ -135,6 +135,11 @@ RECIPES = {
                description="CNN baseline, same data, budget and schedule as stn_rts_mnist5k"),
         # k-bit parity: 15 epochs of 400,000 strings, 2–2.5 minutes a recipe on the 2-core CPU (JAX).
         *parity_family((16, 24), units=32, depth=8, epochs=15, batch_size=64, learning_rate=1e-2),
+        # Online only (TFDS download): COCO captions on an EfficientNetB0 encoder with ImageNet weights.
+        Recipe("show_attend_tell_coco_soft", "show_attend_tell", "coco_soft", "coco_captions",
+               {"backbone": "EfficientNetB0", "backbone_weights": "imagenet", "embedding_dim": 256, "units": 512,
+                "attention_units": 256, "penalty": 0.05, "attention": "soft"}, epochs=10, batch_size=32,
+               description="COCO captions, soft attention on EfficientNetB0 features (needs TFDS to download COCO)"),
         # Captioned scenes: 12 epochs of 20,000 new scenes, ~15 minutes a recipe on the 2-core CPU (TensorFlow).
         *show_attend_tell_family("scenes_fashion_mnist", epochs=12),
     ]

@@ -55,9 +55,11 @@ def model_config(recipe):
         if level == "word":  # characters of the target side are the model's default (ISO dates)
             config["target_tokens"] = Vocabulary.build(targets, level, size).tokens
         return config
-    if info["kind"] == "captions":  # the grammar's words are the vocabulary
-        return {**recipe.config, "tokens": info["words"], "image_shape": tuple(info["image_shape"]),
-                "max_len": info["max_words"]}
+    if info["kind"] == "captions":  # the scene grammar's words, or the commonest words of the references
+        words = info.get("words") or Vocabulary.build(
+            [r for refs in data.load_scenes(recipe.data, "train").references for r in refs], "word",
+            info["vocabulary_size"]).tokens
+        return {**recipe.config, "tokens": words, "image_shape": tuple(info["image_shape"]), "max_len": info["max_words"]}
     # Generated vector data (parity): the model reads the vector length; two classes.
     if info["kind"] == "vector":
         return {**recipe.config, "bits": info["input_shape"][0], "class_names": list(info["labels"])}

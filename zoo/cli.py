@@ -287,9 +287,9 @@ def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
 def cmd_export(args):
     result = export_record(args.name, args.weights, args.format, args.quantize, args.out, args.write, args.eval_limit)
     if "test_bleu4_tflite" in result:
-        print(f"wrote {result['path']} (+ .json vocabulary): {result['size_kib']} KiB; on {result['check_images']} test "
-              f"scenes LiteRT captions {result['identical_captions_percent']}% identically to Keras (beam 3: "
-              f"{result['identical_beam3_captions_percent']}%), max |Δ log p| {result['max_abs_log_prob_diff']:.2e}")
+        print(f"wrote {result['path']} (+ .json vocabulary): {result['size_kib']} KiB; on {result['check_inputs']} test "
+              f"scenes LiteRT captions {result['identical_outputs_percent']}% identically to Keras (beam 3: "
+              f"{result['identical_beam3_outputs_percent']}%), max |Δ log p| {result['max_abs_log_prob_diff']:.2e}")
         print(f"test BLEU-4 (beam 3): Keras {result['test_bleu4_keras']:.2f}, LiteRT {result['test_bleu4_tflite']:.2f}; "
               f"correct captions: Keras {result['test_caption_accuracy_keras']:.2f}%, LiteRT "
               f"{result['test_caption_accuracy_tflite']:.2f}% ({result['test_examples']} scenes)")
@@ -297,7 +297,7 @@ def cmd_export(args):
               f"Keras {result['latency_ms_one_image_beam3_keras']:.2f} ms")
         return
     if "test_exact_match_tflite" in result:
-        print(f"wrote {result['path']} (+ .json vocabularies): {result['size_kib']} KiB; on {result['check_texts']} test texts "
+        print(f"wrote {result['path']} (+ .json vocabularies): {result['size_kib']} KiB; on {result['check_inputs']} test texts "
               f"LiteRT decodes {result['identical_outputs_percent']}% identically to Keras (beam 3: "
               f"{result['identical_beam3_outputs_percent']}%), max |Δ log p| {result['max_abs_log_prob_diff']:.2e}")
         print(f"test exact match: Keras {result['test_exact_match_keras']:.2f}%, LiteRT {result['test_exact_match_tflite']:.2f}% "
@@ -434,7 +434,7 @@ def results_markdown():
                 lines.append(f"| `{rec['model']}` | `{rec['tag']}` | {m.get('bleu4', '–')} | {m.get('caption_accuracy', '–')}% | "
                              + ("–" if grounding is None else f"{grounding:.2f}%")
                              + f" | {m.get('greedy', {}).get('bleu4', '–')} | {trained} "
-                             + (f"{fp32['identical_captions_percent']:.0f}% identical |" if fp32 else "– |"))
+                             + (f"{fp32['identical_outputs_percent']:.0f}% identical |" if fp32 else "– |"))
             elif text:
                 beam = (rec.get("metrics") or {}).get("exact_match_beam3")
                 fp32 = export.get("tflite_fp32")

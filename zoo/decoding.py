@@ -137,10 +137,18 @@ def translate(step, state, texts, source_vocab, target_vocab, max_len, beam_size
 def caption(step, state, vocab, max_len, grid, beam_size=1, alpha=1.0):
     """Decode captions from a batch's encoder `state`: one dict per image with the caption `text`,
     its `words`, `score` and `attention` (emitted steps, *grid): α over the annotation grid at
-    every word and at </s>."""
+    every word and at </s>. A caption never holds <pad>, <unk> or <s>: their log p is −∞."""
     batch_size = len(next(iter(state.values())))
+    banned = [vocab.pad_id, vocab.unk_id, vocab.bos_id]
+
+    def words_only(tokens, state, t):
+        log_probs, state, alignment = step(tokens, state, t)
+        log_probs = np.array(log_probs)
+        log_probs[:, banned] = -np.inf
+        return log_probs, state, alignment
+
     return [
         {"text": vocab.decode(h.tokens), "words": [vocab.itos[i] for i in h.tokens], "score": h.score,
          "attention": h.alignments.reshape(len(h.alignments), *grid)}
-        for h in search(step, state, batch_size, vocab, max_len, beam_size, alpha)
+        for h in search(words_only, state, batch_size, vocab, max_len, beam_size, alpha)
     ]

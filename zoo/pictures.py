@@ -201,27 +201,32 @@ def caption_picture(images, results, path, references=None, title="", per_row=11
     map α (upsampled over the image, bright = attended) at the step that emitted the word.
 
     `results` are `caption` outputs; with `references` (a list of reference captions per image),
-    a caption that is none of them is titled in orange with the first reference."""
+    a caption that is none of them is written in orange with the first reference."""
     plt = _pyplot()
     blocks = [-(-(len(r["words"]) + 2) // per_row) for r in results]  # image + words + </s>
-    fig, axes = plt.subplots(sum(blocks), per_row, figsize=(1.25 * per_row, 1.45 * sum(blocks) + 0.5), squeeze=False)
-    for ax in axes.flat:
-        ax.axis("off")
+    ratios = [h for b in blocks for h in [0.32] + [1.0] * b]
+    fig = plt.figure(figsize=(1.2 * per_row, 1.3 * sum(ratios) + 0.4))
+    grid = fig.add_gridspec(len(ratios), per_row, height_ratios=ratios)
     height, width = images.shape[1:3]
     row = 0
-    for i, (image, result) in enumerate(zip(images, results)):
-        cells = [ax for r in range(row, row + blocks[i]) for ax in axes[r]]
-        row += blocks[i]
-        cells[0].imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
-        refs = references[i] if references is not None else None
+    for image, result, refs in zip(images, results, references if references is not None else [None] * len(images)):
+        text = fig.add_subplot(grid[row, :])
+        text.axis("off")
         known = refs is None or result["text"] in refs
-        caption = result["text"] + ("" if known else f"\n(reference: {refs[0]})")
-        cells[0].set_title(caption, fontsize=7, loc="left", color="black" if known else "darkorange", wrap=True)
+        text.text(0, 0.5, result["text"] + ("" if known else f"   (a reference: {refs[0]})"), fontsize=8, va="center",
+                  color="black" if known else "darkorange")
+        cells = [fig.add_subplot(grid[r, c]) for r in range(row + 1, row + 1 + -(-(len(result["words"]) + 2) // per_row))
+                 for c in range(per_row)]
+        row += 1 + len(cells) // per_row
+        for ax in cells:
+            ax.axis("off")
+        cells[0].imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+        cells[0].set_title("image", fontsize=8)
         for ax, word, alpha in zip(cells[1:], result["words"] + ["</s>"], result["attention"]):
             ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
-            ax.imshow(alpha, cmap="inferno", alpha=0.55, interpolation="bilinear", extent=(-0.5, width - 0.5, height - 0.5, -0.5),
-                      vmin=0, vmax=max(float(alpha.max()), 1e-6))
+            ax.imshow(alpha, cmap="inferno", alpha=0.55, interpolation="bilinear",
+                      extent=(-0.5, width - 0.5, height - 0.5, -0.5), vmin=0, vmax=max(float(alpha.max()), 1e-6))
             ax.set_title(word, fontsize=8)
     fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.5 / fig.get_figheight(), bottom=0.01, hspace=0.35, wspace=0.05)
     return _save(fig, path, dpi=90)

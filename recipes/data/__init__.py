@@ -15,7 +15,8 @@ Loaded bases are cached per (base, split, source, data_dir); the 2 most recent v
 results are cached too. Returned arrays are shared with the cache and read-only.
 Text datasets (`TEXTS`, info kind "text"): ``dates`` (human-written dates → ISO 8601, generated
 offline) and ``ted_pt_en`` (TED Portuguese → English from TFDS, online). Captioned scenes
-(`SCENES`, info kind "captions"): ``scenes_fashion_mnist``, ``scenes_mnist5k`` (`load_scenes`).
+(`SCENES`, info kind "captions"): ``scenes_fashion_mnist``, ``scenes_mnist5k`` (generated,
+with object boxes) and ``coco_captions`` (TFDS, online) (`load_scenes`).
 """
 
 import functools
@@ -26,7 +27,7 @@ import keras
 import numpy as np
 
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
-from recipes.data import dates, parity, scenes, sources, ted, variants
+from recipes.data import coco, dates, parity, scenes, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
@@ -68,7 +69,7 @@ _NAMES = {base: (base, None) for base in _BASES} | {
 TEXTS = {"dates": dates, "ted_pt_en": ted}
 # Generated vector datasets (info kind "vector"): name -> module with info(name) and load(name, split, seed, limit).
 VECTORS = {name: parity for name in parity.NAMES}
-SCENES = scenes.NAMES
+SCENES = {**{name: scenes for name in scenes.NAMES}, coco.NAME: coco}  # captions: generated, and COCO online
 
 
 def list_datasets():
@@ -100,7 +101,7 @@ def info(name):
     if name in VECTORS:
         return VECTORS[name].info(name)
     if name in SCENES:
-        return scenes.info(name)
+        return SCENES[name].info(name)
     base, variant = _resolve(name)
     card = _BASES[base]
     size = 28 if variant is None else variants.VARIANTS[variant].size
@@ -143,17 +144,18 @@ def load_texts(name, split="train", seed=0, limit=None):
 
 
 def load_scenes(name, split="train", seed=0, limit=None, source="auto", data_dir=None):
-    """The `scenes.Scenes` (images, references, object boxes) of a captioned-scene dataset split."""
+    """The captions of a dataset split: `scenes.Scenes` (images, references, object boxes) of the
+    generated scenes, or `coco.Captions` (images, references) of COCO (online)."""
     if name not in SCENES:
         raise ValueError(f"unknown scene dataset {name!r}.{did_you_mean(name, SCENES)} Scene datasets: {', '.join(SCENES)}.")
-    return scenes.load(name, split, seed=seed, limit=limit, source=source, data_dir=data_dir)
+    return SCENES[name].load(name, split, seed=seed, limit=limit, source=source, data_dir=data_dir)
 
 
 def caption_pairs(name, split="train", seed=0, limit=None):
     """(images uint8, one caption per image): the scenes drawn with `seed`, each with one of its
     references picked at random (by `seed`), for teacher forcing."""
     drawn = load_scenes(name, split, seed=seed, limit=limit)
-    picks = np.random.default_rng([seed, 11]).integers(scenes.REFERENCES, size=len(drawn))
+    picks = np.random.default_rng([seed, 11]).integers(scenes.REFERENCES, size=len(drawn))  # COCO has ≥ 5 too
     return drawn.images, [refs[k] for refs, k in zip(drawn.references, picks)]
 
 

@@ -27,7 +27,7 @@ def test_litert_captions_like_keras(kind, tmp_path):
     model = captioner_model(kind)
     path = tmp_path / "c.tflite"
     report = to_tflite_captioner(model, path, IMAGES)
-    assert report["identical_captions_percent"] == 100.0 and report["identical_beam3_captions_percent"] == 100.0
+    assert report["identical_outputs_percent"] == 100.0 and report["identical_beam3_outputs_percent"] == 100.0
     assert report["max_abs_log_prob_diff"] <= 1e-4
     lite, keras_out = Captioner(path).caption(IMAGES[:4], beam_size=2), model.caption(IMAGES[:4], beam_size=2)
     for a, b in zip(lite, keras_out):
@@ -41,7 +41,7 @@ def test_int8_is_refused_and_bad_images_are_named(tmp_path):
         to_tflite_captioner(model, tmp_path / "c.tflite", IMAGES, quantize="int8")
     assert not (tmp_path / "c.tflite").exists()
     report = to_tflite_captioner(model, tmp_path / "d.tflite", IMAGES, quantize="dynamic")
-    assert 0 <= report["identical_captions_percent"] <= 100
+    assert 0 <= report["identical_outputs_percent"] <= 100
     assert json.loads((tmp_path / "d.tflite.json").read_text())["quantize"] == "dynamic"
     with pytest.raises(ValueError, match=r"expected float images \(batch, 64, 64, 1\)"):
         Captioner(tmp_path / "d.tflite").caption(IMAGES[0])

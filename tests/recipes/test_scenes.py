@@ -93,3 +93,21 @@ def test_scene_dataset_names_and_errors():
     images, captions = data.caption_pairs(NAME, "test", limit=20)
     drawn = data.load_scenes(NAME, "test", limit=20)
     assert all(c in refs for c, refs in zip(captions, drawn.references)) and len(set(captions)) > 10
+
+
+def test_coco_captions_path_on_tfds_mock_data():
+    """The online COCO path, on TFDS's mock data (no download): resized RGB images, cleaned
+    references, teacher-forcing pairs, and a vocabulary built from the training references."""
+    tfds = pytest.importorskip("tensorflow_datasets")
+    from recipes import configs, train
+    from recipes.data import coco
+
+    with tfds.testing.mock_data(num_examples=3):
+        drawn = data.load_scenes("coco_captions", "train", limit=2)
+        assert drawn.images.shape == (2, coco.SIZE, coco.SIZE, 3) and drawn.images.dtype == np.uint8
+        assert all(len(refs) >= 5 and all(r == coco.clean(r) for r in refs) for refs in drawn.references)
+        images, captions = data.caption_pairs("coco_captions", "train", limit=2)
+        assert len(captions) == 2 and captions[0] in drawn.references[0]
+        config = train.model_config(configs.get("show_attend_tell_coco_soft"))
+    assert config["image_shape"] == (coco.SIZE, coco.SIZE, 3) and len(config["tokens"]) > 2
+    assert coco.clean("A Dog, on the  BEACH!") == "a dog on the beach"

@@ -79,7 +79,7 @@ def test_beam_of_one_is_greedy_and_captions_carry_maps(scenes_batch):
     for result in out:
         steps = len(result["attention"])  # one map per word, and one for </s> when it was emitted
         assert result["attention"].shape[1:] == (8, 8) and steps in (len(result["words"]), len(result["words"]) + 1)
-        assert result["text"] == " ".join(result["words"])
+        assert result["text"] == " ".join(result["words"]) and not {"<pad>", "<unk>", "<s>"} & set(result["words"])
 
 
 @pytest.mark.parametrize("kind", ["soft", "hard", "none"])
