@@ -61,7 +61,7 @@ def cmd_info(args):
               f"{rec['training']['seconds'] / 60:.1f} min on {rec['training']['hardware']}, {rec['training']['backend']})")
         for variant, result in sorted((rec.get("export") or {}).items()):
             parity = result.get("parity_max_abs_diff", result.get("max_abs_log_prob_diff"))
-            change = result.get("accuracy_change_points", result.get("exact_match_change_points"))
+            change = result.get("accuracy_change_points", result.get("exact_match_change_points", result.get("bleu4_change_points")))
             print(f"  export {variant}: {result['size_kib']} KiB, max |LiteRT - Keras| {parity:.2e}, "
                   f"test metric change {change:+.2f} points  ({result['command']})")
     if args.json:
