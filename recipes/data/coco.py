@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from recipes.data.sources import DataNotFoundError
+from recipes.data.sources import tfds_examples
 
 TFDS_NAME = "coco_captions"
 NAME = "coco_captions"
@@ -58,19 +58,11 @@ def load(name=NAME, split="train", seed=0, limit=None, source="auto", data_dir=N
     if split not in SPLITS:
         raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
     import tensorflow as tf
-    import tensorflow_datasets as tfds
 
-    try:
-        ds = tfds.load(TFDS_NAME, split=split, data_dir=data_dir, shuffle_files=False)
-    except Exception as e:  # no network, no prepared copy
-        raise DataNotFoundError(
-            f"TFDS could not load {TFDS_NAME!r} ({type(e).__name__}: {e}). It downloads on first use; offline, "
-            "use the generated 'scenes_fashion_mnist' or prepare the data elsewhere and pass data_dir."
-        ) from e
-    if limit is not None:
-        ds = ds.take(int(limit))
+    examples = tfds_examples(TFDS_NAME, split, data_dir, limit, "offline, use the generated 'scenes_fashion_mnist' "
+                             "or prepare the data elsewhere and pass data_dir.")
     images, references = [], []
-    for example in tfds.as_numpy(ds):
+    for example in examples:
         resized = tf.image.resize(example["image"], (SIZE, SIZE), antialias=True)
         images.append(np.clip(np.rint(resized.numpy()), 0, 255).astype(np.uint8))
         references.append([clean(t.decode("utf-8")) for t in example["captions"]["text"]])

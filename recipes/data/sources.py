@@ -216,3 +216,18 @@ def _from_tfds(name, split, data_dir, remedies):
         return read_tfds(name, split, data_dir)
     except Exception as error:  # noqa: BLE001 - reported with its type and message
         raise DataNotFoundError(f"TFDS could not provide {name!r} ({type(error).__name__}: {error}).\n{remedies}") from error
+
+
+def tfds_examples(name, split, data_dir=None, limit=None, offline_hint=""):
+    """The examples of a TFDS dataset split as NumPy dicts, in TFDS order (the first `limit`);
+    downloaded and prepared on first use. Any failure (offline, no prepared copy) is a
+    DataNotFoundError that says so and gives `offline_hint`."""
+    import tensorflow_datasets as tfds
+
+    try:
+        ds = tfds.load(name, split=split, data_dir=data_dir, shuffle_files=False)
+    except Exception as error:  # noqa: BLE001 - reported with its type and message
+        raise DataNotFoundError(
+            f"TFDS could not load {name!r} ({type(error).__name__}: {error}). It downloads on first use; {offline_hint}"
+        ) from error
+    return tfds.as_numpy(ds if limit is None else ds.take(int(limit)))

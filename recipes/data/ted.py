@@ -6,7 +6,7 @@ is the offline one. Sentences come in TFDS order; `seed` is accepted for the com
 interface and does not change them.
 """
 
-from recipes.data.sources import DataNotFoundError
+from recipes.data.sources import tfds_examples
 
 TFDS_NAME = "ted_hrlr_translate/pt_to_en"
 SPLITS = {"train": 51_785, "test": 1_803}
@@ -24,16 +24,7 @@ def load(split="train", seed=0, limit=None, data_dir=None):
     """(sources, targets): Portuguese and English sentences of `split`, the first `limit` of them."""
     if split not in SPLITS:
         raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
-    import tensorflow_datasets as tfds
-
-    try:
-        ds = tfds.load(TFDS_NAME, split=split, data_dir=data_dir, shuffle_files=False)
-    except Exception as e:  # no network, no prepared copy
-        raise DataNotFoundError(
-            f"TFDS could not load {TFDS_NAME!r} ({type(e).__name__}: {e}). It downloads on first use; "
-            "offline, use the 'dates' dataset or prepare the data elsewhere and pass data_dir."
-        ) from e
-    if limit is not None:
-        ds = ds.take(int(limit))
-    pairs = [(ex["pt"].decode("utf-8"), ex["en"].decode("utf-8")) for ex in tfds.as_numpy(ds)]
+    examples = tfds_examples(TFDS_NAME, split, data_dir, limit, "offline, use the 'dates' dataset or prepare the "
+                             "data elsewhere and pass data_dir.")
+    pairs = [(ex["pt"].decode("utf-8"), ex["en"].decode("utf-8")) for ex in examples]
     return [pt for pt, _ in pairs], [en for _, en in pairs]
