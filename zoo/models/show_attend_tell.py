@@ -182,7 +182,9 @@ class ShowAttendTell(keras.Model):
 
     def add_attention_losses(self, targets, probabilities, alphas, log_p):
         """λ Σ_i (1 − Σ_t α_ti)² over the real steps; for hard attention, REINFORCE with reward
-        R = log p(y | s, a), the caption's log-likelihood, against a moving average of R."""
+        R = log p(y | s, a), the caption's log-likelihood, against a moving average of R, and the
+        entropy bonus, both divided by the mean caption length: Xu et al. weigh them against a
+        caption's summed cross-entropy, `compute_loss` averages it over the words."""
         valid = ops.cast(ops.not_equal(targets, 0), "float32")
         alphas = ops.cast(alphas, "float32")
         self.add_loss(doubly_stochastic_penalty(alphas, valid, self.penalty))
@@ -190,8 +192,9 @@ class ShowAttendTell(keras.Model):
             picked = ops.take_along_axis(ops.cast(probabilities, "float32"), ops.expand_dims(targets, -1), axis=-1)[..., 0]
             reward = ops.sum(ops.log(ops.maximum(picked, 1e-30)) * valid, axis=1)
             baseline = self.baseline(reward, training=True)
+            words = ops.maximum(ops.mean(ops.sum(valid, axis=1)), 1.0)  # per word, as the cross-entropy is
             self.add_loss(reinforce_loss(ops.cast(log_p, "float32") * valid, reward, baseline,
-                                         alphas * ops.expand_dims(valid, -1), self.entropy_weight))
+                                         alphas * ops.expand_dims(valid, -1), self.entropy_weight) / words)
 
     def check_images(self, images):
         dtype = keras.backend.standardize_dtype(images.dtype)
