@@ -47,6 +47,29 @@ def test_data_preview_prints_parity_strings(capsys):
         assert len(bits) == 16 and label == ("odd" if bits.count("1") % 2 else "even")
 
 
+def test_data_preview_of_scenes_prints_references_and_writes_png(tmp_path, capsys):
+    out = tmp_path / "scenes.png"
+    main(["data", "scenes_mnist5k", "--preview", "--split", "test", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert "scene 0: a " in printed and "scene 11: " in printed
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_predict_captions_a_scene_with_the_default_weights(tmp_path, capsys):
+    import numpy as np
+
+    import zoo
+    from recipes import data
+    from recipes.data import scenes
+
+    drawn = data.load_scenes("scenes_fashion_mnist", "test", limit=1)
+    np.save(tmp_path / "scene.npy", drawn.images[0])
+    main(["predict", "show_attend_tell", str(tmp_path / "scene.npy"), "--beam", "3"])
+    caption, peaks = capsys.readouterr().out.splitlines()[:2]
+    expected = zoo.load("show_attend_tell").caption(data.for_model(drawn.images), beam_size=3)[0]["text"]
+    assert caption == expected and scenes.parse(caption) and "attention peak" in peaks
+
+
 def test_train_then_eval_a_tiny_run_into_a_scratch_directory(tmp_path, capsys):
     main(["train", "cnn_rts_mnist5k", "--epochs", "1", "--limit", "256", "--out", str(tmp_path),
           "--run-dir", str(tmp_path / "run")])
