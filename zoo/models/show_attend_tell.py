@@ -13,11 +13,12 @@ e = E y_{t−1}:
     h_t, c_t = LSTM([e; ẑ_t], h_{t−1}, c_{t−1});  p(y_t) = softmax(L_o(e + L_h h_t + L_z ẑ_t))  (deep output)
 
 `fit` uses teacher forcing on {"images": (B, H, W, C) in [0, 1], "captions": <s> y_1 … y_T </s>
-ids, 0-padded to (B, max_len + 2)} against y = captions[:, 1:]: the decoder reads captions[:, :-1]. The loss is the mean cross-entropy of the real
-words plus, with attention, the doubly stochastic penalty λ Σ_i (1 − Σ_t α_ti)², and for hard
-attention the REINFORCE term of `layers.attention.reinforce_loss` with the caption's
-log-likelihood as reward and a moving-average baseline. `caption(images, beam_size)` returns
-words, scores and one attention map (H′, W′) per word.
+ids, 0-padded to (B, max_len + 2)} against y = captions[:, 1:]; the decoder reads
+captions[:, :-1]. The loss is the mean cross-entropy of the real words plus, with attention,
+the doubly stochastic penalty λ Σ_i (1 − Σ_t α_ti)², and for hard attention the REINFORCE term
+of `layers.attention.reinforce_loss` (reward: the caption's log-likelihood; a moving-average
+baseline; an entropy bonus), per word like the cross-entropy. `caption(images, beam_size)`
+returns words, scores and one attention map (H′, W′) per word.
 """
 
 import keras
