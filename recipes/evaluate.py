@@ -64,9 +64,10 @@ def evaluate_captions(captioner, dataset, split="test", limit=None, beam_size=3)
     references = [[r.split() for r in refs] for refs in drawn.references]
     hypotheses = [out["words"] for out in outputs]
     metrics = {f"bleu{n}": round(100 * corpus_bleu(references, hypotheses, weights=(1 / n,) * n), 2) for n in range(1, 5)}
+    summary = {"mean_words": round(float(np.mean([len(h) for h in hypotheses])), 2), "examples": len(outputs),
+               "split": split, "beam_size": beam_size}
     if not hasattr(drawn, "objects"):  # COCO: no checkable claims, no box per word
-        return {**metrics, "mean_words": round(float(np.mean([len(h) for h in hypotheses])), 2),
-                "examples": len(outputs), "split": split, "beam_size": beam_size}
+        return {**metrics, **summary}
     correct = [scenes.check(out["text"], drawn.objects(i)) for i, out in enumerate(outputs)]
     metrics["caption_accuracy"] = round(100 * float(np.mean(correct)), 2)
     hits = np.array([h for i, out in enumerate(outputs) for h in scenes.grounded(out["text"], out["attention"],
@@ -75,8 +76,7 @@ def evaluate_captions(captioner, dataset, split="test", limit=None, beam_size=3)
     metrics["grounding_accuracy"] = round(100 * float(hits[:, 0].mean()), 2) if attends else None
     metrics["grounding_ceiling"] = round(100 * float(hits[:, 1].mean()), 2) if attends else None
     metrics["grounded_words"] = len(hits) if attends else 0
-    return {**metrics, "mean_words": round(float(np.mean([len(h) for h in hypotheses])), 2), "examples": len(outputs),
-            "split": split, "beam_size": beam_size}
+    return {**metrics, **summary}
 
 
 def evaluate_model(model, dataset, split="test", limit=None):

@@ -174,7 +174,7 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     path = Path(out or f"{stem}.tflite")
     representative = None
     if quantize == "int8":  # calibrate on the training split, never on the test split
-        representative = data.load_arrays(rec["data"]["dataset"], "train", limit=500)[0].astype("float32") / 255.0
+        representative = data.for_model(data.load_arrays(rec["data"]["dataset"], "train", limit=500)[0])
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
                        representative=representative, check_inputs=check)
     keras_accuracy = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)["accuracy"]
@@ -252,7 +252,6 @@ def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
     """A captioner's export: `encode` + `step` signatures, checked by captioning test scenes on LiteRT."""
     from export.captioner import Captioner, to_tflite_captioner
     from export.runtime import median_ms
-    from recipes import data
     from recipes.evaluate import evaluate_captions
 
     if fmt != "tflite":
@@ -260,7 +259,7 @@ def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
     stem = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}")
     path = Path(out or f"{stem}.tflite")
     dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
-    images = data.for_model(data.load_scenes(dataset, split, limit=200).images)
+    images = _test_scenes(rec, limit=200)[0]
     report = to_tflite_captioner(model, path, images, quantize=None if quantize == "fp32" else quantize,
                                  extra_metadata={"model": rec["model"], "tag": rec["tag"]})
     captioner = Captioner(path)
