@@ -20,6 +20,11 @@ from −(N − 1)/2 to (N − 1)/2, symmetric about g (ericjang/draw's 0-based i
 one stride). Note that `layers.sampler` uses 0-based pixel coordinates: subtract 1 from
 `centre` to draw it over `imshow`.
 
+Initialisation: the attention head's bias starts at (0, 0, log (δ₀/2)², 0, 0), δ₀ = (max(A, B) − 1)/(N − 1)
+the stride at δ̃ = 1: before training, the grid spans the whole image with filters σ = δ₀/2 wide, so a
+read is a blurred, anti-aliased view of everything (with σ = 1 and a stride of several pixels it
+would sample a few isolated pixels, and a classifier learns where to look far more slowly).
+
 Numerics: filters are computed in float32; g̃ is clipped to ±CENTRE_LIMIT and the three logs to
 ±LOG_LIMIT, and Z is floored at `epsilon`, so a filter that misses every pixel centre (far off
 the image, or narrower than the gap to the nearest centre) fades to zero instead of dividing
@@ -27,12 +32,20 @@ by zero, and gradients stay finite for any head output. For N = 1 the stride is
 (max(A, B) − 1) · δ̃ (it does not move the single filter).
 """
 
+import math
+
 import keras
 from keras import layers, ops
 
 CENTRE_LIMIT = 100.0  # |g̃| beyond this puts the grid centre ~50 image widths away
 LOG_LIMIT = 20.0  # σ², δ̃, γ ∈ [e^−20, e^20]: wider than any image needs
 EPSILON = 1e-8
+
+
+def initial_bias(height, width, N):
+    """The attention head's bias before training: the grid spans the image, σ = half the stride."""
+    stride = (max(height, width) - 1) / max(N - 1, 1)
+    return [0.0, 0.0, 2.0 * math.log(max(stride / 2.0, 1.0)), 0.0, 0.0]
 
 
 def _gaussian_rows(mu, size, log_sigma2, epsilon):
@@ -116,6 +129,8 @@ class GaussianReader(layers.Layer):
         if x_hat_shape is not None and tuple(x_hat_shape[1:]) != tuple(x_shape[1:]):
             raise ValueError(f"x_hat must have the shape of x {tuple(x_shape)}; got {tuple(x_hat_shape)}")
         _check_features(h_shape)
+        # An initializer, not an assign: Keras may build inside a stateless scope that drops assigns.
+        self.attention_head.bias_initializer = keras.initializers.Constant(initial_bias(x_shape[1], x_shape[2], self.N))
         self.attention_head.build(h_shape)
 
     def call(self, x, h, x_hat=None):
@@ -153,6 +168,7 @@ class GaussianWriter(layers.Layer):
 
     def build(self, h_shape):
         _check_features(h_shape)
+        self.attention_head.bias_initializer = keras.initializers.Constant(initial_bias(*self.image_shape[:2], self.N))
         self.attention_head.build(h_shape)
         self.patch_head.build(h_shape)
 

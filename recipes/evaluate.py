@@ -1,5 +1,5 @@
 """Evaluation: the only code that writes a model card's test metrics (classification error, exact
-match for translators, BLEU and grounding for captioners).
+match for translators, BLEU and grounding for captioners, the variational bound for generators).
 
 `zoo eval NAME --weights TAG --write` loads the weights the card names (sha256-checked),
 runs the test split of the card's dataset, and stores the result and the command.
@@ -79,11 +79,28 @@ def evaluate_captions(captioner, dataset, split="test", limit=None, beam_size=3)
     return {**metrics, **summary}
 
 
+def evaluate_generator(model, dataset, split="test", limit=None, batch_size=500, seed=0):
+    """DRAW's test-set negative variational bound, in nats per image (an upper bound on −log p(x)):
+    the mean of L^x + L^z, with the posterior noise of batch b drawn from (seed, b), so the number
+    is the same on every run and backend."""
+    images, _ = data.load_arrays(dataset, split, limit=limit)
+    reconstruction, kl = [], []
+    for b, start in enumerate(range(0, len(images), batch_size)):
+        r, k = model.bound(data.for_model(images[start : start + batch_size]), seed=[seed, b])
+        reconstruction.append(r)
+        kl.append(k)
+    reconstruction, kl = np.concatenate(reconstruction), np.concatenate(kl)
+    return {"nll_bound": round(float(np.mean(reconstruction + kl)), 2), "reconstruction": round(float(reconstruction.mean()), 2),
+            "kl": round(float(kl.mean()), 2), "examples": len(images), "split": split}
+
+
 def evaluate_model(model, dataset, split="test", limit=None):
     """The card's test metrics: top-1 error for classifiers (images, parity vectors); exact match
     (greedy, by length, and with beam size 3) for translators; BLEU, caption and grounding
-    accuracy (beam 3, and greedy) for captioners."""
+    accuracy (beam 3, and greedy) for captioners; the negative variational bound for generators."""
     kind = data.info(dataset)["kind"]
+    if hasattr(model, "generate"):
+        return evaluate_generator(model, dataset, split, limit)
     if kind in ("image", "vector"):
         return evaluate(model, dataset, split, limit=limit)
     if kind == "captions":
@@ -96,6 +113,9 @@ def evaluate_model(model, dataset, split="test", limit=None):
     return metrics
 
 
+HEADLINE_KEYS = ("exact_match", "nll_bound", "error")  # the number `zoo eval` compares with the card
+
+
 def headline(metrics):
     """The one number a card is ranked by, as text."""
     if "bleu4" in metrics:
@@ -104,6 +124,8 @@ def headline(metrics):
                 + ("n/a (no attention)" if grounding is None else f"{grounding:.2f}%"))
     if "exact_match" in metrics:
         return f"{metrics['exact_match']:.2f}% exact match"
+    if "nll_bound" in metrics:
+        return f"NLL ≤ {metrics['nll_bound']:.2f} nats (reconstruction {metrics['reconstruction']:.2f} + KL {metrics['kl']:.2f})"
     mc = metrics.get(f"error_mc{MC_SAMPLES}")
     return f"{metrics['error']:.2f}% error" + (f" ({mc:.2f}% with {MC_SAMPLES} sampled paths)" if mc is not None else "")
 

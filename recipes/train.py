@@ -63,12 +63,10 @@ def model_config(recipe):
     # Generated vector data (parity): the model reads the vector length; two classes.
     if info["kind"] == "vector":
         return {**recipe.config, "bits": info["input_shape"][0], "class_names": list(info["labels"])}
-    return {
-        **recipe.config,
-        "image_shape": tuple(info["image_shape"]),
-        "num_classes": info["num_classes"],
-        "class_names": list(info["labels"]),
-    }
+    config = {**recipe.config, "image_shape": tuple(info["image_shape"])}
+    if "num_classes" in registry.entry(recipe.model).defaults():  # classifiers; not generators (DRAW)
+        config.update(num_classes=info["num_classes"], class_names=list(info["labels"]))
+    return config
 
 
 def training_arrays(recipe, model, limit=None):
@@ -92,6 +90,10 @@ def input_spec(model):
     if hasattr(model, "caption"):
         return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
                 "caption": {"vocabulary": "config.tokens", "max_words": model.max_len}}
+    if hasattr(model, "generate"):  # trained on images, generates from noise
+        return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
+                "noise": {"shape": [None, model.steps, model.latent_dim], "dtype": "float32",
+                          "distribution": "standard normal"}}
     if hasattr(model, "source_vocab"):
         return {"text": {"shape": [None], "dtype": "string", "max_tokens": model.max_source_len,
                          "vocabulary": "config.source_tokens"}}
@@ -181,7 +183,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         first_epoch_batches = data.ArrayBatches(source, global_batch, shuffle=False)
         steps, first_batch = len(first_epoch_batches), first_epoch_batches[0]
         schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=max(steps * recipe.epochs, 1))
-        model.compile(keras.optimizers.Adam(schedule), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        model.compile(keras.optimizers.Adam(schedule, clipnorm=recipe.clipnorm), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
         model(first_batch[0])  # build, so that a backup can be loaded into it
         if plan.workers > 1 and keras.backend.backend() == "tensorflow":
             _work_around_multi_worker_fit(model)
@@ -231,7 +233,8 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         "training": {
             "epochs": recipe.epochs,
             "batch_size": global_batch,
-            "optimizer": f"Adam, cosine decay from {learning_rate}",
+            "optimizer": f"Adam, cosine decay from {learning_rate}"
+            + (f", gradients clipped to norm {recipe.clipnorm}" if recipe.clipnorm else ""),
             "seed": recipe.seed,
             "strategy": strategy,
             "replicas": plan.replicas,

@@ -62,8 +62,8 @@ def cmd_info(args):
         for variant, result in sorted((rec.get("export") or {}).items()):
             parity = result.get("parity_max_abs_diff", result.get("max_abs_log_prob_diff"))
             change = result.get("accuracy_change_points", result.get("exact_match_change_points", result.get("bleu4_change_points")))
-            print(f"  export {variant}: {result['size_kib']} KiB, max |LiteRT - Keras| {parity:.2e}, "
-                  f"test metric change {change:+.2f} points  ({result['command']})")
+            print(f"  export {variant}: {result['size_kib']} KiB, max |LiteRT - Keras| {parity:.2e}"
+                  + ("" if change is None else f", test metric change {change:+.2f} points") + f"  ({result['command']})")
     if args.json:
         print(json.dumps(card, indent=2, default=str))
 
@@ -113,7 +113,7 @@ def cmd_train(args):
 
 
 def cmd_eval(args):
-    from recipes.evaluate import evaluate_record, headline
+    from recipes.evaluate import HEADLINE_KEYS, evaluate_record, headline
     from zoo import registry
 
     rec = registry.record(args.name, args.weights)
@@ -123,8 +123,8 @@ def cmd_eval(args):
     if "by_length" in metrics:
         print(f"  beam 3: {metrics['exact_match_beam3']:.2f}% exact match; by source length (characters): "
               + ", ".join(f"{k}: {v['exact_match']:.2f}% of {v['examples']}" for k, v in metrics["by_length"].items()))
-    if rec.get("metrics") and not args.write:
-        key = "exact_match" if "exact_match" in metrics else "error"
+    if rec.get("metrics") and not args.write and "bleu4" not in metrics:
+        key = next(k for k in HEADLINE_KEYS if k in metrics)
         print(f"card says {headline(rec['metrics'])}: difference {metrics[key] - rec['metrics'][key]:+.2f} points")
     if args.write:
         print(f"wrote the metrics into {registry.record_path(args.name, rec['tag'])}")
@@ -163,6 +163,8 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         return _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit)
     if hasattr(model, "caption"):
         return _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit)
+    if hasattr(model, "generate"):
+        return _export_generator(model, rec, fmt, quantize, out, write_card)
     test_images, test_labels = _test_arrays(rec, eval_limit)
     check = test_images[:256]
     variant = "saved_model" if fmt == "saved_model" else quantize
@@ -283,6 +285,45 @@ def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
     return result
 
 
+def generator_noise(model_or_meta, n, seed=0):
+    """The generator's input: n × (steps, latent_dim) standard normal numbers from `seed` (NumPy)."""
+    get = model_or_meta.get if isinstance(model_or_meta, dict) else lambda k: getattr(model_or_meta, k)
+    return np.random.default_rng(seed).standard_normal((n, get("steps"), get("latent_dim"))).astype("float32")
+
+
+def _export_generator(model, rec, fmt, quantize, out, write_card):
+    """A generator's export: noise (B, T, latent_dim) → the canvases and the final images, checked
+    on 256 noise draws (int8 calibrated on 256 other draws)."""
+    from export import to_tflite
+    from export.runtime import Runtime, median_ms
+    from zoo import weights as store
+
+    if fmt != "tflite":
+        raise ValueError("generators export to TFLite (noise → images); SavedModel is not offered yet")
+    stem = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}")
+    path = Path(out or f"{stem}.tflite")
+    check = {"noise": generator_noise(model, 256, seed=0)}
+    representative = {"noise": generator_noise(model, 256, seed=1)} if quantize == "int8" else None
+    report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize, representative=representative,
+                       check_inputs=check)
+    runtime, one = Runtime(path), check["noise"][:1]
+    serve = model.serving_signature()[1]
+    result = {
+        "path": str(path),
+        "size_kib": round(report.size_bytes / 1024, 1),
+        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
+        "check_inputs": report.checked_examples,
+        "latency_ms_batch1_litert": round(median_ms(lambda: runtime(noise=one)), 3),
+        "latency_ms_batch1_keras": round(median_ms(lambda: serve(one)), 3),
+    }
+    meta = {"steps": model.steps, "latent_dim": model.latent_dim, "image_shape": list(model.image_shape)}
+    sidecar = {"model": rec["model"], "tag": rec["tag"], "quantize": quantize, "generator": meta, "check": result}
+    store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2) + "\n")
+    if write_card:
+        _write_export(rec, quantize, result)
+    return result
+
+
 def cmd_export(args):
     result = export_record(args.name, args.weights, args.format, args.quantize, args.out, args.write, args.eval_limit)
     if "test_bleu4_tflite" in result:
@@ -306,6 +347,11 @@ def cmd_export(args):
         return
     if args.format == "saved_model":
         print(f"wrote {result['path']} (reloaded and compared with Keras)")
+        return
+    if "test_accuracy_tflite" not in result:  # a generator: no test metric runs on its exported decoder
+        print(f"wrote {result['path']}: {result['size_kib']} KiB, parity max |LiteRT - Keras| "
+              f"{result['parity_max_abs_diff']:.2e} on {result['check_inputs']} noise draws")
+        print(f"latency batch 1: LiteRT {result['latency_ms_batch1_litert']:.2f} ms, Keras {result['latency_ms_batch1_keras']:.2f} ms")
         return
     print(f"wrote {result['path']}: {result['size_kib']} KiB, parity max |LiteRT - Keras| {result['parity_max_abs_diff']:.2e}, "
           f"top-1 agreement {result['top1_agreement_percent']}%")
@@ -355,6 +401,21 @@ def _print_caption(result):
           + " ".join(f"{w}@{int(r)},{int(c)}" for w, (r, c) in zip(result["words"], peaks)))
 
 
+def _write_samples(images, path):
+    """Generated images (n, H, W, 1) in [0, 1] as one PNG row, 2 px apart (PIL, no matplotlib)."""
+    from PIL import Image
+
+    from zoo.weights import atomic_path
+
+    n, height, width = images.shape[:3]
+    sheet = np.zeros((height, n * (width + 2) - 2), np.uint8)
+    for i, image in enumerate(images):
+        sheet[:, i * (width + 2) : i * (width + 2) + width] = np.round(255 * image[..., 0]).astype(np.uint8)
+    with atomic_path(path) as tmp:
+        Image.fromarray(sheet).save(tmp, format="PNG")
+    print(f"wrote {n} generated images to {path}")
+
+
 def cmd_predict(args):
     if args.name.endswith(".tflite"):
         from export.runtime import Runtime
@@ -365,6 +426,10 @@ def cmd_predict(args):
             from export.seq2seq import Translator
 
             _print_translation(Translator(args.name).translate([args.input], beam_size=args.beam)[0], args.input)
+            return
+        if "generator" in meta:  # INPUT is the PNG to write
+            images = Runtime(args.name)(noise=generator_noise(meta["generator"], args.samples, args.seed))["images"]
+            _write_samples(images, args.input)
             return
         if "captioner" in meta:  # INPUT is an image to caption
             from export.captioner import Captioner
@@ -387,6 +452,9 @@ def cmd_predict(args):
         if hasattr(model, "caption"):
             _print_caption(model.caption(_read_input(args.input, model.image_shape, args.resize), beam_size=args.beam)[0])
             return
+        if hasattr(model, "generate"):
+            _write_samples(model.generate(args.samples, seed=args.seed)[0][:, -1], args.input)
+            return
         probs = np.asarray(model(_read_input(args.input, model.image_shape, args.resize)))[0]
         names = model.class_names
     for i in np.argsort(-probs)[: args.top]:
@@ -407,8 +475,14 @@ def results_markdown():
     for dataset, recs in sorted(by_data.items()):
         text = "exact_match" in (recs[0].get("metrics") or {})
         captions = "bleu4" in (recs[0].get("metrics") or {})
+        generator = "nll_bound" in (recs[0].get("metrics") or {})
         examples = recs[0].get("metrics", {}).get("examples", "?")
-        if captions:
+        if generator:
+            lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} training images, negative variational "
+                     f"bound on {examples} test images, nats per image; lower is better)", "",
+                     "| model | weights | NLL bound | reconstruction | KL | steps | parameters | epochs | train time | "
+                     "TFLite parity |", "|---|---|---|---|---|---|---|---|---|---|"]
+        elif captions:
             lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} new training scenes an epoch, "
                      f"{examples} test scenes; beam 3)", "",
                      "| model | weights | BLEU-4 | correct captions | grounding | greedy BLEU-4 | parameters | epochs | "
@@ -427,8 +501,12 @@ def results_markdown():
             export = rec.get("export") or {}
             common = f"| `{rec['model']}` | `{rec['tag']}` | {_metric(rec).replace(' error', '').replace(' exact match', '')} | "
             trained = f"{rec['parameters']:,} | {rec['training']['epochs']} | {rec['training']['seconds'] / 60:.0f} min |"
-            if captions:
+            if generator:
                 m, fp32 = rec.get("metrics") or {}, export.get("tflite_fp32")
+                lines.append(f"| `{rec['model']}` | `{rec['tag']}` | {m.get('nll_bound', '–')} | {m.get('reconstruction', '–')} | "
+                             f"{m.get('kl', '–')} | {rec['config']['steps']} | {trained} "
+                             + (f"{fp32['parity_max_abs_diff']:.1e} |" if fp32 else "– |"))
+            elif captions:
                 grounding = m.get("grounding_accuracy")
                 lines.append(f"| `{rec['model']}` | `{rec['tag']}` | {m.get('bleu4', '–')} | {m.get('caption_accuracy', '–')}% | "
                              + ("–" if grounding is None else f"{grounding:.2f}%")
@@ -451,8 +529,9 @@ def write_figures(directory):
     """For text datasets: exact match by source length from the cards (one PNG per dataset) and
     the alignments of each translator on the first 6 test texts; the per-word attention of each
     captioner with attention on the first 4 test scenes; for RAM with learned glimpses
-    (8), the glimpse paths and patches on the first 6 test images; Grid LSTM's parity accuracy
-    against k. Returns the paths."""
+    (8), the glimpse paths and patches on the first 6 test images; the DRAW classifier's reads on
+    the first 6; DRAW generating (PNG and GIF); Grid LSTM's parity accuracy against k. Returns
+    the paths."""
     import zoo
     from recipes import data
     from zoo import registry
@@ -466,6 +545,16 @@ def write_figures(directory):
             images, labels = _test_arrays(rec, limit=6)
             model = zoo.load(rec["model"], weights=rec["tag"])
             paths.append(model.picture(images, labels, directory / f"{rec['model']}.{rec['tag']}.glimpses.png"))
+        if rec["model"] == "draw_classifier":
+            images, labels = _test_arrays(rec, limit=6)
+            model = zoo.load(rec["model"], weights=rec["tag"])
+            paths.append(model.picture(images, labels, directory / f"{rec['model']}.{rec['tag']}.reads.png"))
+        if rec["model"] == "draw":
+            from zoo.pictures import drawing_animation
+
+            model = zoo.load(rec["model"], weights=rec["tag"])
+            paths.append(model.picture(None, None, directory / f"{rec['model']}.{rec['tag']}.drawing.png"))
+            paths.append(drawing_animation(model, directory / f"{rec['model']}.{rec['tag']}.drawing.gif"))
         if rec["model"] == "show_attend_tell" and rec["config"]["attention"] != "none":
             images, references = _test_scenes(rec, limit=4)
             model = zoo.load(rec["model"], weights=rec["tag"])
@@ -526,13 +615,15 @@ def cmd_demo(args):
                 inputs, references = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=6)
             elif hasattr(model, "caption"):
                 inputs, references = _test_scenes(rec, limit=4)
+            elif hasattr(model, "generate"):  # draws from noise: no inputs
+                inputs, references = None, None
             else:
                 inputs, references = _test_arrays(rec, limit=16)
             picture = model.picture(inputs, references, out / f"{name}.{tag}.png")
             result = export_record(name, tag, "tflite", "fp32", out=out / f"{name}.{tag}.tflite", eval_limit=1000)
             parity = result.get("parity_max_abs_diff", result.get("max_abs_log_prob_diff"))
             lite = result.get("test_accuracy_tflite", result.get("test_exact_match_tflite", result.get("test_bleu4_tflite")))
-            rows.append([name, tag, rec["data"]["dataset"], _metric(rec), f"{parity:.1e}", f"{lite:.2f}",
+            rows.append([name, tag, rec["data"]["dataset"], _metric(rec), f"{parity:.1e}", "–" if lite is None else f"{lite:.2f}",
                          f"{result['size_kib']:.0f} KiB", picture.name])
             print(f"  {name}:{tag} done", flush=True)
     if not rows:
@@ -584,19 +675,21 @@ def main(argv=None):
     p.add_argument("--write", action="store_true", help="record the result in the model card")
     p.add_argument("--eval-limit", type=int, help="measure accuracy on the first N test examples only")
     p.set_defaults(func=cmd_export)
-    p = sub.add_parser("predict", help="classify an image (.png/.jpg/.npy) or translate a text, "
-                       "with a model name or a .tflite file")
+    p = sub.add_parser("predict", help="classify or caption an image (.png/.jpg/.npy), translate a text, or "
+                       "generate images (DRAW), with a model name or a .tflite file")
     p.add_argument("name", help="model name, or path to a .tflite file exported by `zoo export`")
-    p.add_argument("input", help="image file, or the text for a translator")
+    p.add_argument("input", help="image file; the text for a translator; the PNG to write for a generator")
     p.add_argument("--beam", type=int, default=1, help="beam size for translators and captioners (1: greedy)")
     p.add_argument("--weights", default="default")
     p.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
-    p.add_argument("--top", type=int, default=3)
+    p.add_argument("--top", type=int, default=3, help="classes to print")
+    p.add_argument("--samples", type=int, default=8, help="images a generator draws")
+    p.add_argument("--seed", type=int, default=0, help="seed of a generator's noise")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("results", help="markdown tables of every card's measured metrics")
     p.add_argument("--update-readme", action="store_true", help="write them into README.md between the markers")
     p.add_argument("--readme", default="README.md")
-    p.add_argument("--figures", metavar="DIR", help="write the figures (by-length and alignments of text models, RAM glimpse paths) to DIR")
+    p.add_argument("--figures", metavar="DIR", help="write the figures (by-length and alignments of text models, RAM glimpse paths, DRAW reads and drawings) to DIR")
     p.set_defaults(func=cmd_results)
     p = sub.add_parser("demo", help="load each model's default weights, draw its attention, export and check it")
     p.add_argument("--out", default="demo_out")

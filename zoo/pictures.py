@@ -122,6 +122,109 @@ def glimpse_picture(model, images, labels, path, rows=6):
     return _save(fig, path, dpi=100)
 
 
+def filterbank_box(ax, centre, stride, N, colour, label=None, lw=0.9):
+    """Outline the N × N filterbank grid of (1-based) `centre` (x, y) and `stride`: the square
+    of side N·δ around the filter means, in `imshow`'s 0-based pixel coordinates."""
+    from matplotlib.patches import Rectangle
+
+    side, (x, y) = N * stride, (centre[0] - 1, centre[1] - 1)
+    ax.add_patch(Rectangle((x - side / 2, y - side / 2), side, side, fill=False, ec=colour, lw=lw))
+    if label is not None:
+        ax.text(x, y, label, color=colour, fontsize=7, ha="center", va="center")
+
+
+def read_picture(model, images, labels, path, rows=6):
+    """DRAW classifier: each image with the grid of every read (numbered, yellow → red), then
+    every N × N glimpse."""
+    images = images[:rows]
+    probs, attention = model(images, return_attention=True)
+    probs, glimpses = np.asarray(probs), np.asarray(attention["glimpses"])
+    centres, strides = np.asarray(attention["centre"]), np.asarray(attention["stride"])
+    steps, N = glimpses.shape[1], glimpses.shape[2]
+    height, width = images.shape[1:3]
+    plt = _pyplot()
+    colours = plt.get_cmap("autumn_r")(np.linspace(0.15, 1, steps))
+    fig, axes = plt.subplots(len(images), steps + 1, figsize=(2.6 + 1.0 * steps, 2.5 * len(images)), squeeze=False,
+                             gridspec_kw={"width_ratios": [2.2] + [1.0] * steps})
+    for ax in axes.ravel():
+        ax.axis("off")
+    for i, image in enumerate(images):
+        ax = axes[i, 0]
+        ax.imshow(image[..., 0], cmap="gray", vmin=0, vmax=1)
+        for t in range(steps):
+            filterbank_box(ax, centres[i, t], strides[i, t], N, colours[t], label=str(t + 1))
+        ax.set_xlim(-0.5, width - 0.5)
+        ax.set_ylim(height - 0.5, -0.5)
+        _title(ax, model, probs[i], None if labels is None else labels[i])
+        for t in range(steps):
+            glimpse = glimpses[i, t, ..., 0]
+            axes[i, t + 1].imshow(glimpse, cmap="gray", vmin=0, vmax=max(float(glimpse.max()), 1e-6))
+            if i == 0:
+                axes[i, t + 1].set_title(f"read {t + 1}", fontsize=8)
+    fig.suptitle("DRAW classifier: the read grid of every glimpse (numbered, yellow → red) and what it read",
+                 fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path, dpi=100)
+
+
+def drawing_picture(model, path, samples=8, columns=8, seed=0):
+    """DRAW generating: each row one new image (noise from `seed`), each column the canvas σ(c_t)
+    at one of `columns` steps spread over 1 … T, with that step's write grid in red (attention)."""
+    canvases, writes = model.generate(samples, seed=seed)
+    steps = canvases.shape[1]
+    shown = np.unique(np.linspace(0, steps - 1, columns).round().astype(int))
+    height, width = canvases.shape[2:4]
+    plt = _pyplot()
+    fig, axes = plt.subplots(samples, len(shown), figsize=(1.25 * len(shown), 1.3 * samples + 0.4), squeeze=False)
+    for i in range(samples):
+        for j, t in enumerate(shown):
+            ax = axes[i, j]
+            ax.axis("off")
+            ax.imshow(canvases[i, t, ..., 0], cmap="gray", vmin=0, vmax=1)
+            if writes:
+                filterbank_box(ax, writes["centre"][i, t], writes["stride"][i, t], model.write_size, "red", lw=1.0)
+                ax.set_xlim(-0.5, width - 0.5)
+                ax.set_ylim(height - 0.5, -0.5)
+            if i == 0:
+                ax.set_title(f"t = {t + 1}", fontsize=8)
+    kind = f"write {model.write_size}×{model.write_size} (red)" if writes else "no attention"
+    fig.suptitle(f"DRAW generating {samples} images over {steps} steps, {kind}", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path, dpi=100)
+
+
+def drawing_animation(model, path, samples=16, columns=4, seed=0, scale=3, frame_ms=80):
+    """An animated GIF of DRAW generating a grid of images, one frame per step, the write grid
+    outlined in red (attention models); the last frame is held. Written atomically."""
+    from PIL import Image, ImageDraw
+
+    canvases, writes = model.generate(samples, seed=seed)
+    steps, height, width = canvases.shape[1:4]
+    rows = -(-samples // columns)
+    frames = []
+    for t in range(steps):
+        sheet = np.zeros((rows * (height + 2), columns * (width + 2)), np.uint8)
+        for i in range(samples):
+            r, c = divmod(i, columns)
+            sheet[r * (height + 2) + 1 : r * (height + 2) + 1 + height,
+                  c * (width + 2) + 1 : c * (width + 2) + 1 + width] = (255 * canvases[i, t, ..., 0]).astype(np.uint8)
+        frame = Image.fromarray(sheet).resize((sheet.shape[1] * scale, sheet.shape[0] * scale), Image.NEAREST)
+        frame = frame.convert("RGB")
+        if writes:
+            pen = ImageDraw.Draw(frame)
+            for i in range(samples):
+                r, c = divmod(i, columns)
+                (x, y), half = writes["centre"][i, t] - 1, model.write_size * writes["stride"][i, t] / 2
+                left, top = c * (width + 2) + 1 + x - half + 0.5, r * (height + 2) + 1 + y - half + 0.5
+                pen.rectangle([left * scale, top * scale, (left + 2 * half) * scale, (top + 2 * half) * scale],
+                              outline=(255, 40, 40))
+        frames.append(frame)
+    with atomic_path(path) as tmp:
+        frames[0].save(tmp, format="GIF", save_all=True, append_images=frames[1:] + [frames[-1]] * 10,
+                       duration=frame_ms, loop=0)
+    return path
+
+
 def alignment_picture(results, references, path, title="", columns=3):
     """Alignment matrices α (output tokens × source tokens) of translations, the paper's figure.
 

@@ -27,6 +27,9 @@ STN = Jaderberg et al. 2015, "Spatial Transformer Networks".
                   and centred in 42×42; its four corners are then moved by independent
                   Gaussian noise of std 0.1 × 28 = 2.8 px and the item is warped by the
                   homography that maps its corners to the moved ones.
+``binarized``     DRAW / VAE benchmarks: the 28×28 item statically binarised, each pixel on (255)
+                  with probability intensity / 255, drawn once (Murray & Salakhutdinov 2008's
+                  stochastic binarisation, fixed per seed; not a threshold, not redrawn per epoch).
 ``e``             STN "E": elastic, item centred in 42×42. Our parameters follow Simard et
                   al. 2003 (they are not taken from the STN paper): per-pixel displacements
                   uniform in [-1, 1] for y and x, smoothed by a Gaussian of σ = 4 px
@@ -199,6 +202,11 @@ def _elastic(rng, images, start, stop):
     return _sample(items, grid[:, None] + displacement)
 
 
+def _binarized(rng, images, start, stop):
+    items = images[start:stop]
+    return np.where(rng.random(items.shape) < items / 255.0, 255, 0).astype(np.uint8)
+
+
 @dataclass(frozen=True)
 class Variant:
     size: int  # output images are (size, size, 1)
@@ -246,6 +254,12 @@ VARIANTS = {
         f"Projective, STN paper 'P': item scaled by a uniform factor in [{P_SCALE[0]}, {P_SCALE[1]}] and "
         f"centred in {_STN}, its 4 corners moved by Gaussian noise of std {P_CORNER_STD:g} px "
         "(0.1 × item width), warped by the resulting homography; bilinear.",
+    ),
+    "binarized": Variant(
+        ITEM,
+        _binarized,
+        "Statically binarised (DRAW / VAE benchmarks): each pixel on with probability intensity/255, drawn once "
+        "per seed (stochastic binarisation, fixed; not a threshold).",
     ),
     "e": Variant(
         STN_CANVAS,

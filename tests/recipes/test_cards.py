@@ -28,6 +28,8 @@ def test_card_metrics_reproduce(rec):
         return
     if "exact_match" in rec["metrics"]:
         metrics, key = evaluate_translation(model, rec["data"]["dataset"], rec["data"]["test_split"]), "exact_match"
+    elif "nll_bound" in rec["metrics"]:  # generators: the bound in nats, noise seeded as the card's
+        metrics, key = evaluate_model(model, rec["data"]["dataset"], rec["data"]["test_split"]), "nll_bound"
     else:
         metrics, key = evaluate_model(model, rec["data"]["dataset"], rec["data"]["test_split"]), "error"
     assert metrics["examples"] == rec["metrics"]["examples"]
@@ -39,4 +41,6 @@ def test_baselines_are_evaluated_on_the_same_test_split(rec):
     base = registry.record(rec["baseline"]["model"], rec["baseline"]["tag"])
     assert base["data"]["dataset"] == rec["data"]["dataset"]
     assert base["metrics"]["examples"] == rec["metrics"]["examples"]
-    assert base["training"]["epochs"] == rec["training"]["epochs"]
+    # The same schedule, or a longer one for the baseline (never a head start for the new model):
+    # the DRAW classifier's 30 CPU epochs against the CNN's 50 of RAM's recipe.
+    assert base["training"]["epochs"] >= rec["training"]["epochs"]

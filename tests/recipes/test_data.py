@@ -22,6 +22,7 @@ INK_RATIO = {
     "rts": (0.45, 1.5),
     "p": (0.2, 2.5),
     "e": (0.5, 2),
+    "binarized": (0.8, 1.2),  # each pixel on with probability intensity / 255: the ink in expectation
 }
 FASHION_LABELS = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
 
@@ -214,6 +215,7 @@ def test_same_bytes_on_every_machine(mnist5k_test):
         for variant in VARIANTS
     }
     assert digests == {
+        "binarized": "0572da8ce919aab4",
         "cluttered100": "c0f2058c9e297c08",
         "cluttered60": "e26ac5c6c71d3cb4",
         "e": "79a806d90d100c56",
@@ -222,6 +224,15 @@ def test_same_bytes_on_every_machine(mnist5k_test):
         "rts": "149771ad31ea30e7",
         "translated60": "355512341b344fb4",
     }
+
+
+def test_binarized_pixels_are_off_or_on_and_follow_the_intensity(mnist5k_test):
+    images = mnist5k_test[0]
+    made = variants.generate("binarized", images, seed=0, split_index=1)
+    assert set(np.unique(made)) == {0, 255}
+    assert not made[images == 0].any() and made[images == 255].all()  # 0 and 1 are certain
+    grey = (images > 0) & (images < 255)
+    np.testing.assert_allclose(made[grey].mean(), images[grey].mean(), rtol=0.02)
 
 
 def test_load_arrays_variant_matches_generator(mnist5k_test):

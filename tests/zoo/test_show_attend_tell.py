@@ -111,7 +111,7 @@ def test_bad_input_is_refused_with_what_was_expected(scenes_batch):
     x, _ = m.teacher_forcing(*scenes_batch)
     with pytest.raises(ValueError, match="model.caption"):
         m(x["images"])
-    with pytest.raises(ValueError, match=r"float images in \[0, 1\].*astype"):
+    with pytest.raises(ValueError, match=r"float32 images with values in \[0, 1\].*astype"):
         m({"images": (x["images"] * 255).astype("uint8"), "captions": x["captions"]})
     with pytest.raises(ValueError, match=r"shape \(batch, 64, 64, 1\)"):
         m({"images": x["images"][:, :32], "captions": x["captions"]})

@@ -4,6 +4,27 @@ import keras
 from keras import ops
 
 
+def check_images(model_name, images, image_shape):
+    """`images` as float32 if they are float (batch, *image_shape); else a ValueError that says what
+    model `model_name` expected, what it got, and how to fix the usual mistakes."""
+    dtype = keras.backend.standardize_dtype(images.dtype)
+    expected = f"(batch, {', '.join(map(str, image_shape))})"
+    if "float" not in dtype:
+        raise ValueError(
+            f"model {model_name!r} expects float32 images with values in [0, 1]; got dtype {dtype}. "
+            "Convert with images.astype('float32') / 255."
+        )
+    shape = tuple(images.shape)
+    if len(shape) != 4 or shape[1:] != tuple(image_shape):
+        hint = ""
+        if shape == tuple(image_shape):
+            hint = " For one image, add a batch axis: images[None]."
+        elif len(shape) == 3 and shape[1:] == tuple(image_shape[:2]) and image_shape[2] == 1:
+            hint = " Add the channel axis: images[..., None]."
+        raise ValueError(f"model {model_name!r} expects images of shape {expected}; got shape {shape}.{hint}")
+    return ops.cast(images, "float32")
+
+
 class ImageClassifier(keras.Model):
     """Base of the zoo's image classifiers.
 
@@ -32,22 +53,7 @@ class ImageClassifier(keras.Model):
 
     def check_images(self, images):
         """Refuse non-float or wrongly shaped images; return them as float32."""
-        dtype = keras.backend.standardize_dtype(images.dtype)
-        expected = f"(batch, {', '.join(map(str, self.image_shape))})"
-        if "float" not in dtype:
-            raise ValueError(
-                f"model {self.name!r} expects float32 images with values in [0, 1]; got dtype {dtype}. "
-                "Convert with images.astype('float32') / 255."
-            )
-        shape = tuple(images.shape)
-        if len(shape) != 4 or shape[1:] != self.image_shape:
-            hint = ""
-            if shape == self.image_shape:
-                hint = " For one image, add a batch axis: images[None]."
-            elif len(shape) == 3 and shape[1:] == self.image_shape[:2] and self.image_shape[2] == 1:
-                hint = " Add the channel axis: images[..., None]."
-            raise ValueError(f"model {self.name!r} expects images of shape {expected}; got shape {shape}.{hint}")
-        return ops.cast(images, "float32")
+        return check_images(self.name, images, self.image_shape)
 
     def picture(self, images, labels, path):
         """Write a PNG of the model's attention on `images` (plain predictions for models without one)."""

@@ -27,6 +27,7 @@ from keras import layers, ops
 
 from layers.attention import HardAttention, MovingAverageBaseline, SoftAttention, doubly_stochastic_penalty, reinforce_loss
 from zoo import decoding
+from zoo.models.base import check_images
 from zoo.registry import register_model
 from zoo.vocabulary import Vocabulary
 
@@ -198,13 +199,7 @@ class ShowAttendTell(keras.Model):
                                          alphas * ops.expand_dims(valid, -1), self.entropy_weight) / words)
 
     def check_images(self, images):
-        dtype = keras.backend.standardize_dtype(images.dtype)
-        if "float" not in dtype or tuple(images.shape[1:]) != self.image_shape or len(images.shape) != 4:
-            raise ValueError(
-                f"model {self.name!r} expects float images in [0, 1] of shape (batch, {', '.join(map(str, self.image_shape))});"
-                f" got {dtype} {tuple(images.shape)}" + (". Convert with images.astype('float32') / 255." if "int" in dtype else "")
-            )
-        return ops.cast(images, "float32")
+        return check_images(self.name, images, self.image_shape)
 
     def check_inputs(self, inputs):
         """Refuse inputs that are not {"images": float (B, H, W, C), "captions": int ids (B, T ≤ max_len + 2)}."""
