@@ -79,6 +79,15 @@ def predictions_picture(model, images, labels, path, columns=8):
     return _save(fig, path, dpi=110)
 
 
+def _show_steps(axes, pictures, label, first_row):
+    """One grey picture per step along a row of axes, each scaled to its own maximum; titled
+    "`label` t" on the first row."""
+    for t, (ax, picture) in enumerate(zip(axes, pictures)):
+        ax.imshow(picture, cmap="gray", vmin=0, vmax=max(float(picture.max()), 1e-6))
+        if first_row:
+            ax.set_title(f"{label} {t + 1}", fontsize=8)
+
+
 def glimpse_picture(model, images, labels, path, rows=6):
     """RAM: each image with its glimpse path (boxes of the finest and coarsest patch, numbered),
     then every glimpse's k patches side by side, fine to coarse."""
@@ -111,11 +120,8 @@ def glimpse_picture(model, images, labels, path, rows=6):
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
         _title(ax, model, probs[i], None if labels is None else labels[i])
-        for t in range(steps):
-            strip = np.concatenate([patches[i, t, s, ..., 0] for s in range(scales)], axis=1)
-            axes[i, t + 1].imshow(strip, cmap="gray", vmin=0, vmax=max(float(strip.max()), 1e-6))
-            if i == 0:
-                axes[i, t + 1].set_title(f"glimpse {t + 1}", fontsize=8)
+        strips = [np.concatenate([patches[i, t, s, ..., 0] for s in range(scales)], axis=1) for t in range(steps)]
+        _show_steps(axes[i, 1:], strips, "glimpse", first_row=i == 0)
     fig.suptitle("RAM: glimpse path (green: finest patch, red: coarsest) and each glimpse's patches, fine → coarse",
                  fontsize=10)
     fig.tight_layout()
@@ -156,11 +162,7 @@ def read_picture(model, images, labels, path, rows=6):
         ax.set_xlim(-0.5, width - 0.5)
         ax.set_ylim(height - 0.5, -0.5)
         _title(ax, model, probs[i], None if labels is None else labels[i])
-        for t in range(steps):
-            glimpse = glimpses[i, t, ..., 0]
-            axes[i, t + 1].imshow(glimpse, cmap="gray", vmin=0, vmax=max(float(glimpse.max()), 1e-6))
-            if i == 0:
-                axes[i, t + 1].set_title(f"read {t + 1}", fontsize=8)
+        _show_steps(axes[i, 1:], glimpses[i, ..., 0], "read", first_row=i == 0)
     fig.suptitle("DRAW classifier: the read grid of every glimpse (numbered, yellow → red) and what it read",
                  fontsize=10)
     fig.tight_layout()
