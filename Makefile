@@ -22,7 +22,7 @@ demo: $(STAMP)
 # backend-agnostic layer and model tests again on JAX.
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest
-	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_show_attend_tell.py
+	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_show_attend_tell.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache
