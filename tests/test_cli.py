@@ -121,3 +121,19 @@ def test_readme_results_are_generated_from_the_cards():
     start, end = README_MARKERS
     block = readme.split(start, 1)[1].split(end, 1)[0]
     assert block.strip() == results_markdown().strip(), "README results are stale: run `zoo results --update-readme`"
+
+
+def test_results_rows_show_each_evaluated_cards_metric():
+    # Each dataset's table has its own columns; a row must read its own card (not a neighbour's).
+    from zoo import registry
+    from zoo.cli import results_markdown
+
+    rows = {}
+    for line in results_markdown().splitlines():
+        if line.startswith("| `"):
+            cells = [c.strip() for c in line.split("|")]
+            rows[(cells[1], cells[2])] = cells
+    for rec in registry.all_records():
+        if rec.get("metrics"):
+            cells = rows[(f"`{rec['model']}`", f"`{rec['tag']}`")]
+            assert cells[3] not in ("–", "–%"), f"{rec['model']}:{rec['tag']} shows no metric: {cells}"

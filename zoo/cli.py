@@ -498,11 +498,11 @@ def results_markdown():
                      "| model | weights | test error | parameters | epochs | train time | TFLite int8 Δ accuracy |",
                      "|---|---|---|---|---|---|---|"]
         for rec in sorted(recs, key=lambda r: (r["model"] == "cnn", r["model"], r["tag"].endswith("none"), r["tag"])):
-            export = rec.get("export") or {}
+            export, m = rec.get("export") or {}, rec.get("metrics") or {}
+            fp32 = export.get("tflite_fp32")
             common = f"| `{rec['model']}` | `{rec['tag']}` | {_metric(rec).replace(' error', '').replace(' exact match', '')} | "
             trained = f"{rec['parameters']:,} | {rec['training']['epochs']} | {rec['training']['seconds'] / 60:.0f} min |"
             if generator:
-                m, fp32 = rec.get("metrics") or {}, export.get("tflite_fp32")
                 lines.append(f"| `{rec['model']}` | `{rec['tag']}` | {m.get('nll_bound', '–')} | {m.get('reconstruction', '–')} | "
                              f"{m.get('kl', '–')} | {rec['config']['steps']} | {trained} "
                              + (f"{fp32['parity_max_abs_diff']:.1e} |" if fp32 else "– |"))
@@ -513,8 +513,7 @@ def results_markdown():
                              + f" | {m.get('greedy', {}).get('bleu4', '–')} | {trained} "
                              + (f"{fp32['identical_outputs_percent']:.0f}% identical |" if fp32 else "– |"))
             elif text:
-                beam = (rec.get("metrics") or {}).get("exact_match_beam3")
-                fp32 = export.get("tflite_fp32")
+                beam = m.get("exact_match_beam3")
                 parity = f"{fp32['identical_outputs_percent']:.0f}% identical" if fp32 else "–"
                 lines.append(f"{common}{'–' if beam is None else f'{beam:.2f}%'} | {trained} {parity} |")
             else:
