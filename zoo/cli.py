@@ -217,6 +217,11 @@ def _write_export(rec, variant, result):
     store.atomic_write_text(registry.record_path(rec["model"], rec["tag"]), json.dumps(fresh, indent=2) + "\n")
 
 
+def _tflite_path(rec, quantize, out):
+    """`out`, or the default file of an export: MODEL.TAG[.QUANTIZE].tflite."""
+    return Path(out or f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}") + ".tflite")
+
+
 def _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit):
     """A translator's export: `encode` + `step` signatures, checked by decoding test texts on LiteRT."""
     from export.runtime import median_ms
@@ -226,8 +231,7 @@ def _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit):
 
     if fmt != "tflite":
         raise ValueError("translators export to TFLite (encode and step signatures); SavedModel is not offered yet")
-    stem = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}")
-    path = Path(out or f"{stem}.tflite")
+    path = _tflite_path(rec, quantize, out)
     texts = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=200)[0]
     report = to_tflite_translator(model, path, texts, quantize=None if quantize == "fp32" else quantize,
                                   extra_metadata={"model": rec["model"], "tag": rec["tag"]})
@@ -258,8 +262,7 @@ def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
 
     if fmt != "tflite":
         raise ValueError("captioners export to TFLite (encode and step signatures); SavedModel is not offered yet")
-    stem = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}")
-    path = Path(out or f"{stem}.tflite")
+    path = _tflite_path(rec, quantize, out)
     dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
     images = _test_scenes(rec, limit=200)[0]
     report = to_tflite_captioner(model, path, images, quantize=None if quantize == "fp32" else quantize,
@@ -285,25 +288,19 @@ def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
     return result
 
 
-def generator_noise(model_or_meta, n, seed=0):
-    """The generator's input: n × (steps, latent_dim) standard normal numbers from `seed` (NumPy)."""
-    get = model_or_meta.get if isinstance(model_or_meta, dict) else lambda k: getattr(model_or_meta, k)
-    return np.random.default_rng(seed).standard_normal((n, get("steps"), get("latent_dim"))).astype("float32")
-
-
 def _export_generator(model, rec, fmt, quantize, out, write_card):
     """A generator's export: noise (B, T, latent_dim) → the canvases and the final images, checked
     on 256 noise draws (int8 calibrated on 256 other draws)."""
     from export import to_tflite
     from export.runtime import Runtime, median_ms
+    from zoo import decoding
     from zoo import weights as store
 
     if fmt != "tflite":
         raise ValueError("generators export to TFLite (noise → images); SavedModel is not offered yet")
-    stem = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}")
-    path = Path(out or f"{stem}.tflite")
-    check = {"noise": generator_noise(model, 256, seed=0)}
-    representative = {"noise": generator_noise(model, 256, seed=1)} if quantize == "int8" else None
+    path = _tflite_path(rec, quantize, out)
+    check = {"noise": decoding.standard_noise(256, model.steps, model.latent_dim, seed=0)}
+    representative = {"noise": decoding.standard_noise(256, model.steps, model.latent_dim, seed=1)} if quantize == "int8" else None
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize, representative=representative,
                        check_inputs=check)
     runtime, one = Runtime(path), check["noise"][:1]
@@ -428,7 +425,10 @@ def cmd_predict(args):
             _print_translation(Translator(args.name).translate([args.input], beam_size=args.beam)[0], args.input)
             return
         if "generator" in meta:  # INPUT is the PNG to write
-            images = Runtime(args.name)(noise=generator_noise(meta["generator"], args.samples, args.seed))["images"]
+            from zoo import decoding
+
+            noise = decoding.standard_noise(args.samples, meta["generator"]["steps"], meta["generator"]["latent_dim"], args.seed)
+            images = Runtime(args.name)(noise=noise)["images"]
             _write_samples(images, args.input)
             return
         if "captioner" in meta:  # INPUT is an image to caption

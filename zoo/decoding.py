@@ -1,7 +1,8 @@
-"""Greedy and beam-search decoding over a decoder step, in NumPy.
+"""Greedy and beam-search decoding over a decoder step, and a generator's noise, in NumPy.
 
-The same code drives the Keras models (`Seq2Seq.translate`, `ShowAttendTell.caption`) and their
-exported LiteRT steps (`export.seq2seq`, `export.captioner`), so the two decode identically. Imports NumPy only.
+The same code drives the Keras models (`Seq2Seq.translate`, `ShowAttendTell.caption`,
+`Draw.generate`) and their exported LiteRT files (`export.seq2seq`, `export.captioner`, `zoo
+predict` on a DRAW `.tflite`), so the two decode identically. Imports NumPy only.
 
 A step is `step(tokens, state, t) -> (log_probs, state, alignment)`: tokens (N,) the previous
 output, `state` a dict of arrays with leading dimension N, t the step index; log_probs (N, V),
@@ -152,3 +153,9 @@ def caption(step, state, vocab, max_len, grid, beam_size=1, alpha=1.0):
          "attention": h.alignments.reshape(len(h.alignments), *grid)}
         for h in search(words_only, state, batch_size, vocab, max_len, beam_size, alpha)
     ]
+
+
+def standard_noise(n, steps, latent_dim, seed=0):
+    """A generator's input: n × (steps, latent_dim) standard normal float32 numbers from `seed`
+    (an int or a sequence of ints, as `np.random.default_rng` takes)."""
+    return np.random.default_rng(seed).standard_normal((int(n), steps, latent_dim)).astype("float32")

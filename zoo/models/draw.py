@@ -21,6 +21,7 @@ import numpy as np
 from keras import layers, ops
 
 from layers.filterbank import GaussianReader, GaussianWriter
+from zoo import decoding
 from zoo.models.base import check_images
 from zoo.registry import register_model
 
@@ -132,15 +133,13 @@ class Draw(keras.Model):
 
     def generate(self, n, seed=0):
         """n new images: the canvas sequence (n, T, H, W, C) as NumPy, and the write filterbanks."""
-        noise = np.random.default_rng(seed).standard_normal((int(n), self.steps, self.latent_dim)).astype("float32")
-        canvases, writes = self.decode(noise)
+        canvases, writes = self.decode(decoding.standard_noise(n, self.steps, self.latent_dim, seed))
         return np.asarray(canvases), {k: np.asarray(v) for k, v in writes.items()}
 
     def bound(self, images, seed=0):
         """Per image (NumPy): the variational bound's terms L^x and L^z in nats, with the posterior
         noise drawn from `seed` (the same numbers on every backend)."""
-        noise = np.random.default_rng(seed).standard_normal((len(images), self.steps, self.latent_dim))
-        out = self(images, noise=noise.astype("float32"))
+        out = self(images, noise=decoding.standard_noise(len(images), self.steps, self.latent_dim, seed))
         return np.asarray(out["reconstruction"]), np.asarray(out["kl"])
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
