@@ -25,8 +25,10 @@ QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 # Under int8, these ops stay in float: they carry the samplers' coordinate arithmetic and
 # gathers (spatial transformer, glimpses), which int8 scales cannot resolve to a pixel
 # (measured: ST-CNN on RTS Fashion-MNIST lost 66 points fully quantized, 0 with these kept
-# in float). Convolutions, dense layers and pooling stay int8.
-INT8_FLOAT_OPS = ["ADD", "MUL", "SUB", "FLOOR", "CAST", "GATHER", "MINIMUM", "MAXIMUM", "PACK", "SELECT_V2",
+# in float), and the Gaussian filterbanks' exponentials, squared distances and row
+# normalisation (DRAW: a quantized DIV aborted LiteRT). Convolutions, dense layers and pooling
+# stay int8.
+INT8_FLOAT_OPS = ["ADD", "MUL", "SUB", "DIV", "EXP", "NEG", "SQUARED_DIFFERENCE", "SUM", "FLOOR", "CAST", "GATHER", "MINIMUM", "MAXIMUM", "PACK", "SELECT_V2",
                   "LESS", "RESHAPE", "PAD", "STRIDED_SLICE", "EXPAND_DIMS", "RANGE", "SHAPE"]
 
 
