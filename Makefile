@@ -19,10 +19,11 @@ demo: $(STAMP)
 	$(BIN)/zoo demo --out demo_out
 
 # The whole suite on TensorFlow (the default backend, needed for export), then the
-# backend-agnostic layer and model tests again on JAX.
+# backend-agnostic layer and model tests again on JAX; each in two worker processes
+# (pytest-xdist), as most of a test's time is single-threaded Python and graph tracing.
 test: $(STAMP)
-	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest
-	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_show_attend_tell.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py
+	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2
+	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_show_attend_tell.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache
