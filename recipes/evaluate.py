@@ -114,6 +114,24 @@ def evaluate_model(model, dataset, split="test", limit=None):
 
 
 HEADLINE_KEYS = ("exact_match", "nll_bound", "error")  # the number `zoo eval` compares with the card
+CHECK_EXAMPLES = 1000  # the card's quick reproduction, recomputed by tests/recipes/test_cards.py
+
+
+def check_metrics(model, dataset, split="test"):
+    """The card's quick reproduction on the first CHECK_EXAMPLES examples of the test split: the
+    headline number (greedy exact match for translators, the deterministic path's error for
+    classifiers, the bound for generators), or greedy BLEU-4, caption and grounding accuracy
+    for captioners. Cheap enough for every CI run; `zoo eval` reproduces the full split."""
+    if hasattr(model, "generate"):
+        metrics, keys = evaluate_generator(model, dataset, split, CHECK_EXAMPLES), ("nll_bound",)
+    elif hasattr(model, "caption"):
+        metrics = evaluate_captions(model, dataset, split, CHECK_EXAMPLES, beam_size=1)
+        keys = ("bleu4", "caption_accuracy", "grounding_accuracy")
+    elif hasattr(model, "translate"):
+        metrics, keys = evaluate_translation(model, dataset, split, CHECK_EXAMPLES), ("exact_match",)
+    else:
+        metrics, keys = evaluate(model, dataset, split, limit=CHECK_EXAMPLES), ("error",)
+    return {"examples": metrics["examples"], **{k: metrics[k] for k in keys if k in metrics}}
 
 
 def headline(metrics):
@@ -142,6 +160,7 @@ def evaluate_record(name, tag="default", write=False, limit=None):
         mc = evaluate(averaged, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
         metrics[f"error_mc{MC_SAMPLES}"] = mc["error"]
     if write:
+        metrics["check"] = check_metrics(model, rec["data"]["dataset"], rec["data"]["test_split"])
         rec = {**rec, "metrics": metrics, "eval_command": f"zoo eval {name} --weights {rec['tag']} --write"}
         store.atomic_write_text(registry.record_path(name, rec["tag"]), json.dumps(rec, indent=2) + "\n")
     return metrics
