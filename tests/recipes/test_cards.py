@@ -46,5 +46,5 @@ def test_baselines_are_evaluated_on_the_same_test_split(rec):
     assert base["data"]["dataset"] == rec["data"]["dataset"]
     assert base["metrics"]["examples"] == rec["metrics"]["examples"]
     # The same schedule, or a longer one for the baseline (never a head start for the new model):
-    # the DRAW classifier's 20 CPU epochs against the CNN's 50 of RAM's recipe.
+    # RAM's 50 epochs for the DRAW classifier and the CNN.
     assert base["training"]["epochs"] >= rec["training"]["epochs"]
