@@ -28,8 +28,9 @@ QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 # in float), and the Gaussian filterbanks' exponentials, squared distances and row
 # normalisation (DRAW: a quantized DIV aborted LiteRT). Convolutions, dense layers and pooling
 # stay int8.
-INT8_FLOAT_OPS = ["ADD", "MUL", "SUB", "DIV", "EXP", "NEG", "SQUARED_DIFFERENCE", "SUM", "FLOOR", "CAST", "GATHER", "MINIMUM", "MAXIMUM", "PACK", "SELECT_V2",
-                  "LESS", "RESHAPE", "PAD", "STRIDED_SLICE", "EXPAND_DIMS", "RANGE", "SHAPE"]
+INT8_FLOAT_OPS = ["ADD", "MUL", "SUB", "DIV", "EXP", "NEG", "SQUARED_DIFFERENCE", "SUM", "FLOOR", "CAST",
+                  "GATHER", "MINIMUM", "MAXIMUM", "PACK", "SELECT_V2", "LESS", "RESHAPE", "PAD", "STRIDED_SLICE",
+                  "EXPAND_DIMS", "RANGE", "SHAPE"]
 
 
 class ExportParityError(RuntimeError):

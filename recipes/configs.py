@@ -179,7 +179,7 @@ RECIPES = {
         *draw_family("binarized_fashion_mnist", 5, "on statically binarised Fashion-MNIST"),
         *draw_family("binarized_mnist5k", 60, "on statically binarised MNIST 5k"),
         # DRAW classifier: ~1 (alone) to ~2.5 (beside other runs) minutes an epoch of 60,000 images, 2-core CPU.
-        *draw_classifier_family("cluttered100_fashion_mnist", 50, "on 100×100 cluttered Fashion-MNIST (8 fragments)", 5e-4),
+        *draw_classifier_family("cluttered100_fashion_mnist", 50, "on 100×100 cluttered Fashion-MNIST (8 fragments)", learning_rate=5e-4),
         *draw_classifier_family("cluttered100_mnist5k", 100, "on 100×100 cluttered MNIST 5k (8 fragments)"),
     ]
 }

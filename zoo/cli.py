@@ -167,13 +167,11 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         return _export_generator(model, rec, fmt, quantize, out, write_card)
     test_images, test_labels = _test_arrays(rec, eval_limit)
     check = test_images[:256]
-    variant = "saved_model" if fmt == "saved_model" else quantize
-    stem = f"{name}.{rec['tag']}" + ("" if variant in ("fp32", "saved_model") else f".{variant}")
     if fmt == "saved_model":
-        path = Path(out or f"{stem}_saved_model")
+        path = Path(out or f"{name}.{rec['tag']}_saved_model")
         to_saved_model(model, path, check_inputs=check)
         return {"path": str(path), "parity_max_abs_diff": "<= 1e-5"}
-    path = Path(out or f"{stem}.tflite")
+    path = _tflite_path(rec, quantize, out)
     representative = None
     if quantize == "int8":  # calibrate on the training split, never on the test split
         representative = data.for_model(data.load_arrays(rec["data"]["dataset"], "train", limit=500)[0])
@@ -197,11 +195,11 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         "latency_ms_batch1_keras": round(median_ms(lambda: model(one, training=False)), 3),
     }
     # Metadata beside the file, so `zoo predict FILE.tflite` can name classes without TensorFlow.
-    sidecar = {"model": name, "tag": rec["tag"], "quantize": variant, "class_names": model.class_names,
+    sidecar = {"model": name, "tag": rec["tag"], "quantize": quantize, "class_names": model.class_names,
                "input_spec": rec["input_spec"], "check": result}
     store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2) + "\n")
     if write_card:
-        _write_export(rec, variant, result)
+        _write_export(rec, quantize, result)
     return result
 
 
