@@ -64,7 +64,7 @@ def frozen_concrete_function(model, batch_size=None):
 
     inputs, fn = model.serving_signature()
     names = sorted(inputs)
-    signature = [tf.TensorSpec((batch_size, *inputs[n][1:]), tf.float32, name=n) for n in names]
+    signature = [tf.TensorSpec((batch_size, *inputs[n][1:]), input_dtype(model, n), name=n) for n in names]
 
     def serve(*args):
         return fn(**dict(zip(names, args)))
@@ -159,14 +159,20 @@ def write_checked_decoder(path, flatbuffer, open_lite, decode, inputs, quantize,
     return report
 
 
+def input_dtype(model, name):
+    """The dtype of serving input `name`: float32 unless the model's `input_dtypes` says otherwise
+    (a language model's int32 character ids)."""
+    return getattr(model, "input_dtypes", {}).get(name, "float32")
+
+
 def _as_feed(model, data):
-    """Real inputs as a dict name -> float32 array (a bare array feeds the single input)."""
+    """Real inputs as a dict name -> array of the input's dtype (a bare array feeds the single input)."""
     names = sorted(model.serving_signature()[0])
-    if isinstance(data, dict):
-        return {n: np.asarray(data[n], np.float32) for n in names}
-    if len(names) != 1:
-        raise ValueError(f"model has inputs {names}: give the check inputs as a dict")
-    return {names[0]: np.asarray(data, np.float32)}
+    if not isinstance(data, dict):
+        if len(names) != 1:
+            raise ValueError(f"model has inputs {names}: give the check inputs as a dict")
+        data = {names[0]: data}
+    return {n: np.asarray(data[n], input_dtype(model, n)) for n in names}
 
 
 def convert(model, quantize=None, representative=None):
@@ -242,9 +248,10 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
 
 
 def compare(model, runtime, feed, batch_size=64):
-    """Run Keras and LiteRT on the same inputs; max abs diff over every output, top-1 agreement of the first."""
+    """Run Keras and LiteRT on the same inputs; max abs diff over every output, top-1 agreement of
+    the first (over its last axis: per example, or per position of a sequence)."""
     count = len(next(iter(feed.values())))
-    max_diff, agree = 0.0, 0
+    max_diff, agree, predictions = 0.0, 0, 0
     for start in range(0, count, batch_size):
         batch = {n: v[start : start + batch_size] for n, v in feed.items()}
         lite = runtime(**batch)
@@ -252,8 +259,9 @@ def compare(model, runtime, feed, batch_size=64):
         for name, value in keras_out.items():
             max_diff = max(max_diff, float(np.max(np.abs(lite[name] - value))))
         first = sorted(keras_out)[0]
-        agree += int(np.sum(np.argmax(lite[first], -1) == np.argmax(keras_out[first], -1)))
-    return ExportReport("", None, 0, max_diff, agree / count, count, runtime.ops())
+        same = np.argmax(lite[first], -1) == np.argmax(keras_out[first], -1)
+        agree, predictions = agree + int(np.sum(same)), predictions + same.size
+    return ExportReport("", None, 0, max_diff, agree / predictions, count, runtime.ops())
 
 
 def evaluate_tflite(path, images, labels, batch_size=256, output="probabilities"):

@@ -279,7 +279,9 @@ class GridLSTM2D(layers.Layer):
         for cell in self.cells:
             cell.build()
 
-    def call(self, inputs):
+    def call(self, inputs, unroll=False):
+        """`unroll`: a Python loop over the (static) time steps instead of `ops.scan`, for exports
+        (TFLite cannot lower the scan's tensor lists when the batch size is unknown)."""
         edge = ops.transpose(self.input_projection(inputs), (1, 0, 2))  # time-major
         zeros = ops.zeros((ops.shape(inputs)[0], self.units), edge.dtype)
         column = ([zeros] * self.depth, [zeros] * self.depth, ops.concatenate([zeros, zeros], -1))
@@ -294,7 +296,16 @@ class GridLSTM2D(layers.Layer):
             column = (h_time, m_time, ops.concatenate([h, m], axis=-1))
             return column, column  # keras.ops.scan on TensorFlow wants ys shaped like the carry
 
-        last, (_, _, outputs) = ops.scan(step, column, edge)
+        if unroll:
+            if inputs.shape[1] is None:
+                raise ValueError(f"unroll needs a static number of time steps; got input shape {tuple(inputs.shape)}")
+            tops = []
+            for t in range(inputs.shape[1]):
+                column, _ = step(column, edge[t])
+                tops.append(column[2])
+            last, outputs = column, ops.stack(tops)
+        else:
+            last, (_, _, outputs) = ops.scan(step, column, edge)
         return ops.transpose(outputs, (1, 0, 2)) if self.return_sequences else last[2]
 
     def compute_output_shape(self, input_shape):

@@ -1,5 +1,6 @@
 """Evaluation: the only code that writes a model card's test metrics (classification error, exact
-match for translators, BLEU and grounding for captioners, the variational bound for generators).
+match for translators, BLEU and grounding for captioners, the variational bound for generators,
+bits per character for language models).
 
 `zoo eval NAME --weights TAG --write` loads the weights the card names (sha256-checked),
 runs the test split of the card's dataset, and stores the result and the command.
@@ -94,11 +95,29 @@ def evaluate_generator(model, dataset, split="test", limit=None, batch_size=500,
             "kl": round(float(kl.mean()), 2), "examples": len(images), "split": split}
 
 
+def evaluate_language_model(model, dataset, split="test", limit=None, batch_size=64):
+    """Bits per character of a character language model on a corpus split: −log₂ p(c_{t+1} | c_≤t)
+    averaged over every predicted character of the split's windows (each read from zero states),
+    and next-character accuracy (percent)."""
+    inputs, targets = data.load_arrays(dataset, split, limit=limit)
+    bits, correct = 0.0, 0
+    for start in range(0, len(inputs), batch_size):
+        probs = np.asarray(model(data.for_model(inputs[start : start + batch_size]), training=False), np.float64)
+        chosen = np.take_along_axis(probs, targets[start : start + batch_size, :, None], -1)[..., 0]
+        bits -= float(np.sum(np.log2(np.maximum(chosen, 1e-300))))
+        correct += int(np.sum(np.argmax(probs, -1) == targets[start : start + batch_size]))
+    return {"bpc": round(bits / targets.size, 4), "accuracy": round(100.0 * correct / targets.size, 2),
+            "characters": int(targets.size), "windows": len(inputs), "examples": len(inputs), "split": split}
+
+
 def evaluate_model(model, dataset, split="test", limit=None):
     """The card's test metrics: top-1 error for classifiers (images, parity vectors); exact match
     (greedy, by length, and with beam size 3) for translators; BLEU, caption and grounding
-    accuracy (beam 3, and greedy) for captioners; the negative variational bound for generators."""
+    accuracy (beam 3, and greedy) for captioners; the negative variational bound for generators;
+    bits per character for language models."""
     kind = data.info(dataset)["kind"]
+    if kind == "corpus":
+        return evaluate_language_model(model, dataset, split, limit)
     if hasattr(model, "generate"):
         return evaluate_generator(model, dataset, split, limit)
     if kind in ("image", "vector"):
@@ -113,14 +132,14 @@ def evaluate_model(model, dataset, split="test", limit=None):
     return metrics
 
 
-HEADLINE_KEYS = ("exact_match", "nll_bound", "error")  # the number `zoo eval` compares with the card
+HEADLINE_KEYS = ("exact_match", "nll_bound", "bpc", "error")  # the number `zoo eval` compares with the card
 CHECK_EXAMPLES = 1000  # the card's quick reproduction, recomputed by tests/recipes/test_cards.py
 
 
 def check_metrics(model, dataset, split="test"):
     """The card's quick reproduction on the first CHECK_EXAMPLES examples of the test split: the
     headline number (greedy exact match for translators, the deterministic path's error for
-    classifiers, the bound for generators), or greedy BLEU-4, caption and grounding accuracy
+    classifiers, the bound for generators, bits per character for language models), or greedy BLEU-4, caption and grounding accuracy
     for captioners. Cheap enough for every CI run; `zoo eval` reproduces the full split."""
     if hasattr(model, "generate"):
         metrics, keys = evaluate_generator(model, dataset, split, CHECK_EXAMPLES), ("nll_bound",)
@@ -129,6 +148,8 @@ def check_metrics(model, dataset, split="test"):
         keys = ("bleu4", "caption_accuracy", "grounding_accuracy")
     elif hasattr(model, "translate"):
         metrics, keys = evaluate_translation(model, dataset, split, CHECK_EXAMPLES), ("exact_match",)
+    elif hasattr(model, "complete"):  # CHECK_EXAMPLES windows of characters
+        metrics, keys = evaluate_language_model(model, dataset, split, CHECK_EXAMPLES), ("bpc",)
     else:
         metrics, keys = evaluate(model, dataset, split, limit=CHECK_EXAMPLES), ("error",)
     return {"examples": metrics["examples"], **{k: metrics[k] for k in keys if k in metrics}}
@@ -142,6 +163,8 @@ def headline(metrics):
                 + ("n/a (no attention)" if grounding is None else f"{grounding:.2f}%"))
     if "exact_match" in metrics:
         return f"{metrics['exact_match']:.2f}% exact match"
+    if "bpc" in metrics:
+        return f"{metrics['bpc']:.3f} bits per character ({metrics['accuracy']:.2f}% next-character accuracy)"
     if "nll_bound" in metrics:
         return f"NLL ≤ {metrics['nll_bound']:.2f} nats (reconstruction {metrics['reconstruction']:.2f} + KL {metrics['kl']:.2f})"
     mc = metrics.get(f"error_mc{MC_SAMPLES}")

@@ -60,6 +60,8 @@ def model_config(recipe):
             [r for refs in data.load_scenes(recipe.data, "train").references for r in refs], "word",
             info["vocabulary_size"]).tokens
         return {**recipe.config, "tokens": words, "image_shape": tuple(info["image_shape"]), "max_len": info["max_words"]}
+    if info["kind"] == "corpus":  # character language models: the corpus's characters, window as context
+        return {**recipe.config, "tokens": info["vocabulary"], "context": info["window"]}
     # Generated vector data (parity): the model reads the vector length; two classes.
     if info["kind"] == "vector":
         return {**recipe.config, "bits": info["input_shape"][0], "class_names": list(info["labels"])}
@@ -80,7 +82,7 @@ def training_arrays(recipe, model, limit=None):
         return draw if recipe.fresh_data else draw(0)
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
-    if data.info(recipe.data)["kind"] in ("image", "vector"):  # vector: parity bits, float32
+    if data.info(recipe.data)["kind"] in ("image", "vector", "corpus"):  # parity bits; character windows
         return data.load_arrays(recipe.data, "train", seed=recipe.seed, limit=limit)
     return model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
 
@@ -94,6 +96,9 @@ def input_spec(model):
         return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
                 "noise": {"shape": [None, model.steps, model.latent_dim], "dtype": "float32",
                           "distribution": "standard normal"}}
+    if hasattr(model, "complete"):
+        return {"ids": {"shape": [None, None], "dtype": "int32", "vocabulary": "config.tokens",
+                        "exported_window": model.context}}
     if hasattr(model, "source_vocab"):
         return {"text": {"shape": [None], "dtype": "string", "max_tokens": model.max_source_len,
                          "vocabulary": "config.source_tokens"}}

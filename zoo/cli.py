@@ -88,6 +88,9 @@ def cmd_data(args):
 
         write_grid(drawn.images, [f"scene {i}" for i in range(len(drawn))], out, title=f"{args.name} ({args.split})")
         print(f"wrote {out}")
+    elif args.preview and info["kind"] == "corpus":  # the split's first lines
+        for line in data.CORPORA[args.name].text(args.split).splitlines()[:12]:
+            print(f"  {line}")
     elif args.preview and info["kind"] == "vector":  # parity bits: the strings and their labels
         vectors, labels = data.load_arrays(args.name, args.split, limit=12)
         for vector, label in zip(vectors, labels):
@@ -165,6 +168,8 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         return _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit)
     if hasattr(model, "generate"):
         return _export_generator(model, rec, fmt, quantize, out, write_card)
+    if hasattr(model, "complete"):
+        return _export_language_model(model, rec, fmt, quantize, out, write_card, eval_limit)
     test_images, test_labels = _test_arrays(rec, eval_limit)
     check = test_images[:256]
     if fmt == "saved_model":
@@ -319,6 +324,57 @@ def _export_generator(model, rec, fmt, quantize, out, write_card):
     return result
 
 
+def _export_language_model(model, rec, fmt, quantize, out, write_card, eval_limit):
+    """A character language model's export: a window of `context` ids (int32) → p(next character)
+    at every position; checked on 256 test windows, then the test BPC measured through LiteRT."""
+    from export import to_tflite
+    from export.runtime import Runtime, median_ms
+    from recipes import data
+    from recipes.evaluate import evaluate_language_model
+    from zoo import weights as store
+
+    if fmt != "tflite":
+        raise ValueError("language models export to TFLite (a window of ids → next-character probabilities)")
+    path = _tflite_path(rec, quantize, out)
+    dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
+    check = data.for_model(data.load_arrays(dataset, split, limit=256)[0])
+    representative = data.for_model(data.load_arrays(dataset, "train", limit=256)[0]) if quantize == "int8" else None
+    report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize, representative=representative,
+                       check_inputs=check)
+    runtime, one = Runtime(path), check[:1]
+    lite = _LiteLanguageModel(runtime)
+    keras_bpc = evaluate_language_model(model, dataset, split, limit=eval_limit)
+    lite_bpc = evaluate_language_model(lite, dataset, split, limit=eval_limit)
+    result = {
+        "path": str(path),
+        "size_kib": round(report.size_bytes / 1024, 1),
+        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
+        "top1_agreement_percent": round(100 * report.top1_agreement, 2),
+        "test_bpc_keras": keras_bpc["bpc"],
+        "test_bpc_tflite": lite_bpc["bpc"],
+        "bpc_change": round(lite_bpc["bpc"] - keras_bpc["bpc"], 4),
+        "test_characters": lite_bpc["characters"],
+        "latency_ms_batch1_litert": round(median_ms(lambda: runtime(ids=one)), 3),
+        "latency_ms_batch1_keras": round(median_ms(lambda: model(one, training=False)), 3),
+    }
+    meta = {"tokens": model.tokens, "context": model.context}
+    sidecar = {"model": rec["model"], "tag": rec["tag"], "quantize": quantize, "language_model": meta, "check": result}
+    store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
+    if write_card:
+        _write_export(rec, quantize, result)
+    return result
+
+
+class _LiteLanguageModel:
+    """An exported language model called like the Keras one on windows of its length: ids → probabilities."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+
+    def __call__(self, ids, training=False):
+        return self.runtime(ids=ids)["probabilities"]
+
+
 def cmd_export(args):
     result = export_record(args.name, args.weights, args.format, args.quantize, args.out, args.write, args.eval_limit)
     if "test_bleu4_tflite" in result:
@@ -342,6 +398,13 @@ def cmd_export(args):
         return
     if args.format == "saved_model":
         print(f"wrote {result['path']} (reloaded and compared with Keras)")
+        return
+    if "test_bpc_tflite" in result:
+        print(f"wrote {result['path']} (+ .json vocabulary): {result['size_kib']} KiB, parity max |LiteRT - Keras| "
+              f"{result['parity_max_abs_diff']:.2e}, next-character agreement {result['top1_agreement_percent']}%")
+        print(f"test bits per character: Keras {result['test_bpc_keras']:.4f}, LiteRT {result['test_bpc_tflite']:.4f} "
+              f"({result['bpc_change']:+.4f}, {result['test_characters']:,} characters)")
+        print(f"latency, one window: LiteRT {result['latency_ms_batch1_litert']:.2f} ms, Keras {result['latency_ms_batch1_keras']:.2f} ms")
         return
     if "test_accuracy_tflite" not in result:  # a generator: no test metric runs on its exported decoder
         print(f"wrote {result['path']}: {result['size_kib']} KiB, parity max |LiteRT - Keras| "
@@ -429,6 +492,19 @@ def cmd_predict(args):
             images = Runtime(args.name)(noise=noise)["images"]
             _write_samples(images, args.input)
             return
+        if "language_model" in meta:  # INPUT is the text to continue
+            from zoo import decoding
+
+            tokens, context = meta["language_model"]["tokens"], meta["language_model"]["context"]
+            runtime = Runtime(args.name)
+            unknown = sorted(set(args.input) - set(tokens))
+            if unknown:
+                raise SystemExit(f"characters {unknown} are not in the model's vocabulary: {''.join(tokens)!r}")
+            ids = [tokens.index(c) for c in args.input]
+            pad = tokens.index("\n") if "\n" in tokens else 0
+            print(args.input + decoding.continue_text(lambda w: runtime(ids=w)["probabilities"][0, -1], ids, tokens,
+                                                      context, pad, args.length, args.temperature, args.seed))
+            return
         if "captioner" in meta:  # INPUT is an image to caption
             from export.captioner import Captioner
 
@@ -452,6 +528,9 @@ def cmd_predict(args):
             return
         if hasattr(model, "generate"):
             _write_samples(model.generate(args.samples, seed=args.seed)[0][:, -1], args.input)
+            return
+        if hasattr(model, "complete"):
+            print(args.input + model.complete(args.input, args.length, args.temperature, args.seed))
             return
         probs = np.asarray(model(_read_input(args.input, model.image_shape, args.resize)))[0]
         names = model.class_names
@@ -672,16 +751,18 @@ def main(argv=None):
     p.add_argument("--write", action="store_true", help="record the result in the model card")
     p.add_argument("--eval-limit", type=int, help="measure accuracy on the first N test examples only")
     p.set_defaults(func=cmd_export)
-    p = sub.add_parser("predict", help="classify or caption an image (.png/.jpg/.npy), translate a text, or "
-                       "generate images (DRAW), with a model name or a .tflite file")
+    p = sub.add_parser("predict", help="classify or caption an image (.png/.jpg/.npy), translate a text, "
+                       "generate images (DRAW) or continue a text (language models), with a model name or a .tflite file")
     p.add_argument("name", help="model name, or path to a .tflite file exported by `zoo export`")
-    p.add_argument("input", help="image file; the text for a translator; the PNG to write for a generator")
+    p.add_argument("input", help="image file; the text for a translator or language model; the PNG to write for a generator")
     p.add_argument("--beam", type=int, default=1, help="beam size for translators and captioners (1: greedy)")
     p.add_argument("--weights", default="default")
     p.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
     p.add_argument("--top", type=int, default=3, help="classes to print")
     p.add_argument("--samples", type=int, default=8, help="images a generator draws")
-    p.add_argument("--seed", type=int, default=0, help="seed of a generator's noise")
+    p.add_argument("--seed", type=int, default=0, help="seed of a generator's noise or a language model's sampling")
+    p.add_argument("--length", type=int, default=200, help="characters a language model adds")
+    p.add_argument("--temperature", type=float, default=0.8, help="a language model's sampling temperature (0: most likely)")
     p.set_defaults(func=cmd_predict)
     p = sub.add_parser("results", help="markdown tables of every card's measured metrics")
     p.add_argument("--update-readme", action="store_true", help="write them into README.md between the markers")

@@ -1,8 +1,9 @@
-"""Greedy and beam-search decoding over a decoder step, and a generator's noise, in NumPy.
+"""Greedy and beam-search decoding over a decoder step, a generator's noise, and text sampling, in NumPy.
 
 The same code drives the Keras models (`Seq2Seq.translate`, `ShowAttendTell.caption`,
-`Draw.generate`) and their exported LiteRT files (`export.seq2seq`, `export.captioner`, `zoo
-predict` on a DRAW `.tflite`), so the two decode identically. Imports NumPy only.
+`Draw.generate`, `GridLSTMLanguageModel.complete`) and their exported LiteRT files
+(`export.seq2seq`, `export.captioner`, `zoo predict` on a DRAW or language-model `.tflite`),
+so the two decode identically. Imports NumPy only.
 
 A step is `step(tokens, state, t) -> (log_probs, state, alignment)`: tokens (N,) the previous
 output, `state` a dict of arrays with leading dimension N, t the step index; log_probs (N, V),
@@ -159,3 +160,23 @@ def standard_noise(n, steps, latent_dim, seed=0):
     """A generator's input: n × (steps, latent_dim) standard normal float32 numbers from `seed`
     (an int or a sequence of ints, as `np.random.default_rng` takes)."""
     return np.random.default_rng(seed).standard_normal((int(n), steps, latent_dim)).astype("float32")
+
+
+def continue_text(next_probabilities, ids, tokens, context, pad_id, length, temperature=1.0, seed=0):
+    """The `length` tokens that follow `ids`, as text: each step reads the last `context` ids (left-padded
+    with `pad_id`) through `next_probabilities(window int32 (1, context)) → p (V,)` and samples
+    p^(1/temperature), renormalised (seeded); temperature 0 takes the argmax."""
+    rng = np.random.default_rng(seed)
+    ids, text = [int(i) for i in ids], []
+    for _ in range(int(length)):
+        window = np.array([([pad_id] * context + ids)[-context:]], np.int32)
+        p = np.asarray(next_probabilities(window), np.float64)
+        if temperature == 0:
+            k = int(np.argmax(p))
+        else:
+            logits = np.log(np.maximum(p, 1e-30)) / temperature
+            p = np.exp(logits - logits.max())
+            k = int(rng.choice(len(p), p=p / p.sum()))
+        ids.append(k)
+        text.append(tokens[k])
+    return "".join(text)

@@ -335,3 +335,38 @@ def caption_picture(images, results, path, references=None, title="", per_row=11
     fig.suptitle(title, fontsize=10)
     fig.subplots_adjust(left=0.01, right=0.99, top=1 - 0.5 / fig.get_figheight(), bottom=0.01, hspace=0.35, wspace=0.05)
     return _save(fig, path, dpi=90)
+
+
+def surprisal_picture(model, inputs, targets, path, prompt_chars=60, sample_chars=120):
+    """A character language model read aloud: each row a test window (its `targets`, the characters
+    that follow `inputs`), every character shaded by its surprisal −log₂ p(c_t | c_<t) (white 0 bits
+    … dark red ≥ 8), the window's BPC in its title; under them a continuation sampled (temperature
+    0.8) after the first window's first `prompt_chars`."""
+    plt = _pyplot()
+    inputs, targets = np.asarray(inputs), np.asarray(targets)
+    probs = np.asarray(model(inputs))
+    bits = -np.log2(np.take_along_axis(probs, targets[..., None], -1)[..., 0])
+    width = 100
+    lines = [(model.decode(row), b) for row, b in zip(targets, bits)]
+    rows = sum(-(-len(text) // width) for text, _ in lines) + 4
+    fig, ax = plt.subplots(figsize=(13, 0.28 * rows + 0.6))
+    ax.set_xlim(0, width)
+    ax.set_ylim(rows, 0)
+    ax.axis("off")
+    cmap = plt.get_cmap("Reds")
+    y = 0
+    for n, (text, b) in enumerate(lines):
+        ax.text(0, y + 0.5, f"test window {n + 1}: {b.mean():.2f} bits per character", fontsize=7, color="grey", va="center")
+        y += 1
+        for k, (c, s) in enumerate(zip(text, b)):
+            row, col = divmod(k, width)
+            ax.add_patch(plt.Rectangle((col, y + row), 1, 1, color=cmap(min(s / 8.0, 1.0)), lw=0))
+            ax.text(col + 0.5, y + row + 0.55, "↵" if c == "\n" else c, fontsize=7, family="monospace", ha="center", va="center")
+        y += -(-len(text) // width)
+    prompt = model.decode(inputs[0, :prompt_chars])
+    sample = model.complete(prompt, sample_chars, temperature=0.8, seed=0)
+    ax.text(0, y + 0.7, "sampled (T = 0.8) after the first window's start:", fontsize=7, color="grey", va="center")
+    ax.text(0, y + 1.8, (prompt + "|" + sample).replace("\n", "↵"), fontsize=7, family="monospace", va="center", wrap=True)
+    ax.set_title(f"{model.name}: surprisal per character (darker = more bits)", fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -16,7 +16,8 @@ results are cached too. Returned arrays are shared with the cache and read-only.
 Text datasets (`TEXTS`, info kind "text"): ``dates`` (human-written dates → ISO 8601, generated
 offline) and ``ted_pt_en`` (TED Portuguese → English from TFDS, online). Captioned scenes
 (`SCENES`, info kind "captions"): ``scenes_fashion_mnist``, ``scenes_mnist5k`` (generated,
-with object boxes) and ``coco_captions`` (TFDS, online) (`load_scenes`).
+with object boxes) and ``coco_captions`` (TFDS, online) (`load_scenes`). Character corpora
+(`CORPORA`, info kind "corpus"): ``kjv``, the King James Bible from Debian's bible-kjv (offline).
 """
 
 import functools
@@ -27,7 +28,7 @@ import keras
 import numpy as np
 
 from recipes.data import preview as _preview  # imported here, so `preview` below stays the function
-from recipes.data import coco, dates, parity, scenes, sources, ted, variants
+from recipes.data import coco, dates, kjv, parity, scenes, sources, ted, variants
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
@@ -70,11 +71,14 @@ TEXTS = {"dates": dates, "ted_pt_en": ted}
 # Generated vector datasets (info kind "vector"): name -> module with info(name) and load(name, split, seed, limit).
 VECTORS = {name: parity for name in parity.NAMES}
 SCENES = {**{name: scenes for name in scenes.NAMES}, coco.NAME: coco}  # captions: generated, and COCO online
+# Character corpora (info kind "corpus"): load_arrays gives windows of WINDOW ids and their next characters.
+CORPORA = {kjv.NAME: kjv}
+WINDOW = 100
 
 
 def list_datasets():
     """Every valid dataset name, sorted."""
-    return sorted([*_NAMES, *TEXTS, *VECTORS, *SCENES])
+    return sorted([*_NAMES, *TEXTS, *VECTORS, *SCENES, *CORPORA])
 
 
 def _resolve(name):
@@ -102,6 +106,8 @@ def info(name):
         return VECTORS[name].info(name)
     if name in SCENES:
         return SCENES[name].info(name)
+    if name in CORPORA:
+        return {**CORPORA[name].info(), "window": WINDOW}
     base, variant = _resolve(name)
     card = _BASES[base]
     size = 28 if variant is None else variants.VARIANTS[variant].size
@@ -129,10 +135,14 @@ def load_arrays(name, split="train", seed=0, source="auto", data_dir=None, limit
     `seed` drives the variant generators (bases ignore it); `source` and `data_dir` pick
     where the base comes from (see `recipes.data.sources`); `limit` keeps the first N
     examples (generating only those). Vector datasets (`VECTORS`, e.g. ``parity_64``) give
-    float32 vectors (N, k) and labels int64 (N,).
+    float32 vectors (N, k) and labels int64 (N,); corpora (`CORPORA`, ``kjv``) windows of WINDOW
+    character ids int64 (N, WINDOW) and the ids that follow each (N, WINDOW).
     """
     if name in VECTORS:
         return VECTORS[name].load(name, split, seed=seed, limit=limit)
+    if name in CORPORA:
+        ids = CORPORA[name].windows(split, WINDOW, limit)
+        return ids[:, :-1], ids[:, 1:]
     return _arrays(name, split, seed, source, data_dir, limit)
 
 

@@ -59,7 +59,7 @@ def tiny_split(seed, n):
 
 def test_names_and_info():
     names = data.list_datasets()
-    assert names == sorted(names) and len(names) == 3 + 3 * len(VARIANTS) + len(data.TEXTS) + len(data.VECTORS) + len(data.SCENES)
+    assert names == sorted(names) and len(names) == 3 + 3 * len(VARIANTS) + len(data.TEXTS) + len(data.VECTORS) + len(data.SCENES) + len(data.CORPORA)
     assert {"mnist", "fashion_mnist", "mnist5k", "cluttered100_fashion_mnist", "rts_mnist5k"} <= set(names)
     card = data.info("cluttered60_fashion_mnist")
     assert card["image_shape"] == (60, 60, 1) and card["num_classes"] == 10
