@@ -553,8 +553,14 @@ def results_markdown():
         text = "exact_match" in (recs[0].get("metrics") or {})
         captions = "bleu4" in (recs[0].get("metrics") or {})
         generator = "nll_bound" in (recs[0].get("metrics") or {})
+        corpus = "bpc" in (recs[0].get("metrics") or {})
         examples = recs[0].get("metrics", {}).get("examples", "?")
-        if generator:
+        if corpus:
+            lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} training characters, read in windows of 100; bits per "
+                     f"character on {recs[0]['metrics']['characters']:,} test characters; lower is better)", "",
+                     "| model | weights | BPC | next-character accuracy | cell | parameters | epochs | train time | "
+                     "TFLite BPC change |", "|---|---|---|---|---|---|---|---|---|"]
+        elif generator:
             lines = [f"**{dataset}** ({recs[0]['data']['train_examples']:,} training images, negative variational "
                      f"bound on {examples} test images, nats per image; lower is better)", "",
                      "| model | weights | NLL bound | reconstruction | KL | steps | parameters | epochs | train time | "
@@ -579,7 +585,11 @@ def results_markdown():
             fp32 = export.get("tflite_fp32")
             common = f"| `{rec['model']}` | `{rec['tag']}` | {_metric(rec).replace(' error', '').replace(' exact match', '')} | "
             trained = f"{rec['parameters']:,} | {rec['training']['epochs']} | {rec['training']['seconds'] / 60:.0f} min |"
-            if generator:
+            if corpus:
+                cell = f"{'tied ' if rec['config'].get('tied') else ''}{rec['config']['cell']}, {rec['config']['depth']} × {rec['config']['units']}"
+                lines.append(f"| `{rec['model']}` | `{rec['tag']}` | {m.get('bpc', '–')} | {m.get('accuracy', '–')}% | {cell} | "
+                             f"{trained} " + (f"{fp32['bpc_change']:+.4f} |" if fp32 else "– |"))
+            elif generator:
                 lines.append(f"| `{rec['model']}` | `{rec['tag']}` | {m.get('nll_bound', '–')} | {m.get('reconstruction', '–')} | "
                              f"{m.get('kl', '–')} | {rec['config']['steps']} | {trained} "
                              + (f"{fp32['parity_max_abs_diff']:.1e} |" if fp32 else "– |"))
@@ -606,8 +616,8 @@ def write_figures(directory):
     the alignments of each translator on the first 6 test texts; the per-word attention of each
     captioner with attention on the first 4 test scenes; for RAM with learned glimpses
     (8), the glimpse paths and patches on the first 6 test images; the DRAW classifier's reads on
-    the first 6; DRAW generating (PNG and GIF); Grid LSTM's parity accuracy against k. Returns
-    the paths."""
+    the first 6; DRAW generating (PNG and GIF); Grid LSTM's parity accuracy against k and its
+    language models' surprisal on the first 4 test windows. Returns the paths."""
     import zoo
     from recipes import data
     from zoo import registry
@@ -621,6 +631,10 @@ def write_figures(directory):
             images, labels = _test_arrays(rec, limit=6)
             model = zoo.load(rec["model"], weights=rec["tag"])
             paths.append(model.picture(images, labels, directory / f"{rec['model']}.{rec['tag']}.glimpses.png"))
+        if rec["model"] == "grid_lstm_lm":
+            ids, targets = _test_arrays(rec, limit=4)
+            model = zoo.load(rec["model"], weights=rec["tag"])
+            paths.append(model.picture(ids, targets, directory / f"{rec['model']}.{rec['tag']}.surprisal.png"))
         if rec["model"] == "draw_classifier":
             images, labels = _test_arrays(rec, limit=6)
             model = zoo.load(rec["model"], weights=rec["tag"])

@@ -55,6 +55,8 @@ def test_record_schema_sha256_and_parameter_count(rec):
         assert rec["input_spec"]["text"]["max_tokens"] == model.max_source_len
     elif "bits" in rec["input_spec"]:  # bit-vector models (grid_lstm parity)
         assert rec["input_spec"]["bits"]["shape"] == [None, model.bits]
+    elif "ids" in rec["input_spec"]:  # character language models
+        assert rec["input_spec"]["ids"]["exported_window"] == model.context and rec["config"]["tokens"] == model.tokens
     else:
         assert rec["input_spec"]["images"]["shape"] == [None, *model.image_shape]
     assert "zoo train " + rec["recipe"] in rec["train_command"]
