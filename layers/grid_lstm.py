@@ -12,8 +12,9 @@ The paper writes the last line h' = tanh(g^o ⊙ m'); we use the standard LSTM f
 is Keras's `LSTMCell` (h = o ⊙ tanh(c)): a 1-LSTM block with a step input is exactly an LSTM.
 Dimensions are numbered from 0 here; the paper numbers them from 1.
 
-`GridLSTMCell` is the block (and a Keras RNN cell); `GridLSTM1D` (a deep 1-LSTM over a vector)
-and `GridLSTM2D` (a time × depth 2-LSTM over a sequence) arrange blocks in a grid.
+`GridLSTMCell` is the block (and a Keras RNN cell); `GridLSTM1D` (a deep 1-LSTM over a vector),
+`GridLSTM2D` (a time × depth 2-LSTM over a sequence) and `GridLSTMPatches` (a rows × columns ×
+depth 3-LSTM over an image's patches) arrange blocks in a grid.
 """
 
 import keras
@@ -323,3 +324,65 @@ class GridLSTM2D(layers.Layer):
             "priority": list(self.priority),
             "return_sequences": self.return_sequences,
         }
+
+
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class GridLSTMPatches(layers.Layer):
+    """A 3-LSTM over an image's non-overlapping p × p patches: rows × columns × depth.
+
+    Block (i, j, k) takes dimension 0 from the block above (i−1, j, k), dimension 1 from the
+    block to the left (i, j−1, k) and dimension 2 (depth) from below (i, j, k−1):
+        (h^r, h^c, h^d)_{ijk}, (m^r, m^c, m^d)_{ijk} = block([h^r_{i−1,j,k}, h^c_{i,j−1,k}, h^d_{i,j,k−1}], [m …])
+    Patch x_ij (flattened) is projected at the bottom edge, [h^d_{ij0}; m^d_{ij0}] = I x_ij + b_I;
+    the states entering at the top and left edges are zero. The output is the top of the last
+    block's depth, [h^d; m^d] at (R−1, C−1, depth), the one block every patch reaches: (batch, 2·units).
+    Blocks are written out in Python (R·C·depth of them), so the layer exports with builtin ops.
+
+    Args:
+        units: d, the size of the hidden and memory vectors.
+        depth: the blocks along depth at every patch.
+        patch_size: p; the image's height and width must be multiples of it.
+        tied: one block W for every block and all three dimensions (the paper's tied N-LSTM).
+    """
+
+    def __init__(self, units, depth, patch_size, tied=True, **kwargs):
+        super().__init__(**kwargs)
+        self.units, self.depth, self.patch_size, self.tied = int(units), int(depth), int(patch_size), bool(tied)
+        if min(self.units, self.depth, self.patch_size) < 1:
+            raise ValueError(f"units, depth and patch_size must be positive; got {units}, {depth}, {patch_size}")
+        self.input_projection = layers.Dense(2 * self.units, name="input_projection")
+        self.cells = _grid_cells(self, self.depth, units=self.units, dimensions=("lstm",) * 3, tied=self.tied)
+
+    def build(self, input_shape):
+        if len(input_shape) != 4 or any(d is None or d % self.patch_size for d in input_shape[1:3]):
+            raise ValueError(f"expected images (batch, height, width, channels) with height and width multiples of "
+                             f"patch_size {self.patch_size}; got shape {tuple(input_shape)}")
+        self.input_projection.build((None, self.patch_size * self.patch_size * input_shape[3]))
+        for cell in self.cells:
+            cell.build()
+
+    def call(self, images):
+        _, height, width, channels = images.shape
+        p, rows, columns = self.patch_size, height // self.patch_size, width // self.patch_size
+        patches = ops.reshape(images, (-1, rows, p, columns, p, channels))
+        patches = ops.reshape(ops.transpose(patches, (0, 1, 3, 2, 4, 5)), (-1, rows, columns, p * p * channels))
+        edge = self.input_projection(patches)  # (batch, rows, columns, 2d)
+        zero = ops.zeros_like(edge[:, 0, 0, : self.units])
+        above = [[(zero, zero)] * self.depth for _ in range(columns)]  # (h^r, m^r) entering row i at (j, k)
+        for i in range(rows):
+            left = [(zero, zero)] * self.depth  # (h^c, m^c) entering column j at depth k
+            for j in range(columns):
+                h, m = ops.split(edge[:, i, j], 2, axis=-1)
+                for k in range(self.depth):
+                    cell = self.cells[k % len(self.cells)]
+                    (h_r, h_c, h), (m_r, m_c, m) = cell.block([above[j][k][0], left[k][0], h],
+                                                              [above[j][k][1], left[k][1], m])
+                    above[j][k], left[k] = (h_r, m_r), (h_c, m_c)
+        return ops.concatenate([h, m], axis=-1)
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], 2 * self.units)
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "depth": self.depth, "patch_size": self.patch_size,
+                "tied": self.tied}
