@@ -202,7 +202,7 @@ RECIPES = {
         # epoch takes ~5 minutes for the tied 2-LSTM (d = 128, 3 blocks: 164,159 parameters) and ~1.6
         # for 3 stacked LSTM layers of 83 (164,984 parameters).
         # Tied 3-LSTM over 4×4 patches (a 7×7 grid, depth 2: 30,442 parameters) against the CNN of
-        # 30,517; JAX on the 2-core CPU: ~3 s an epoch of MNIST 5k, ~50 s of Fashion-MNIST.
+        # 30,517; JAX on the 2-core CPU beside another run: ~5 s an epoch of MNIST 5k, ~75 s of Fashion-MNIST.
         *grid_image_family("mnist5k", 60, units=48, depth=2, patch_size=4, cnn_units=33),
         *grid_image_family("fashion_mnist", 15, units=48, depth=2, patch_size=4, cnn_units=33),
         *language_model_family("kjv", units=128, depth=3, stacked_units=83, epochs=6, batch_size=64, learning_rate=2e-3),
