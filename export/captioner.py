@@ -23,13 +23,10 @@ from zoo.vocabulary import Vocabulary
 QUANTIZATIONS = (None, "float16", "dynamic")
 
 
-def convert(model, quantize=None):
-    """TFLite bytes with the signatures `encode` and `step` (builtin ops only, any batch size)."""
+def signatures(model):
+    """The loop's graphs: name -> (function, input signature) for `encode` and `step` (any batch size)."""
     import tensorflow as tf
 
-    if quantize not in QUANTIZATIONS:
-        raise ValueError(f"a captioner exports as fp32, float16 or dynamic; got quantize={quantize!r} "
-                         "(full int8 would quantize the LSTM state fed back at every step)")
     state = model.encode(np.zeros((1, *model.image_shape), np.float32))
     spec = [tf.TensorSpec((None,), tf.int32, name="tokens")] + [
         tf.TensorSpec((None, *state[k].shape[1:]), tf.float32, name=k) for k in sorted(state)
@@ -41,7 +38,15 @@ def convert(model, quantize=None):
         return {"log_probs": tf.math.log(tf.maximum(p, 1e-30)), "h": new["h"], "c": new["c"], "alignment": alpha}
 
     images = [tf.TensorSpec((None, *model.image_shape), tf.float32, name="images")]
-    return convert_signatures({"encode": (model.encode, images), "step": (step, spec)}, quantize)
+    return {"encode": (model.encode, images), "step": (step, spec)}
+
+
+def convert(model, quantize=None):
+    """TFLite bytes with the signatures `encode` and `step` (builtin ops only, any batch size)."""
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"a captioner exports as fp32, float16 or dynamic; got quantize={quantize!r} "
+                         "(full int8 would quantize the LSTM state fed back at every step)")
+    return convert_signatures(signatures(model), quantize)
 
 
 def metadata(model):
@@ -53,7 +58,9 @@ def metadata(model):
 class Captioner:
     """Greedy / beam-search captioning of an exported `ShowAttendTell` on LiteRT (no TensorFlow)."""
 
-    def __init__(self, path, meta=None, num_threads=None):
+    def __init__(self, path, meta=None, num_threads=None, signatures=None):
+        """`path`: the `.tflite` file (its sidecar `path.json` holds `meta`); `signatures`: instead of
+        LiteRT, a function name → runner (`export.saved_model.open_signatures` for a SavedModel)."""
         if meta is None:
             sidecar = Path(str(path) + ".json")
             if not sidecar.exists():
@@ -61,8 +68,8 @@ class Captioner:
             meta = json.loads(sidecar.read_text())["captioner"]
         self.meta = meta
         self.vocab = Vocabulary(meta["tokens"], "word")
-        self.encoder = Runtime(path, num_threads=num_threads, signature="encode")
-        self.decoder = Runtime(path, num_threads=num_threads, signature="step")
+        signatures = signatures or (lambda name: Runtime(path, num_threads=num_threads, signature=name))
+        self.encoder, self.decoder = signatures("encode"), signatures("step")
 
     def step(self, tokens, state, t):
         out = self.decoder(tokens=tokens, **state)
@@ -92,3 +99,17 @@ def to_tflite_captioner(model, path, check_images, quantize=None, atol=1e-4, ext
 
     return write_checked_decoder(path, convert(model, quantize), lambda file: Captioner(file, meta), caption,
                                  check_images, quantize, atol, {**(extra_metadata or {}), "captioner": meta})
+
+
+def to_saved_model_captioner(model, path, check_images, atol=1e-4, extra_metadata=None):
+    """`model`'s `encode` and `step` as a SavedModel directory at `path` (+ sidecar `path.json`),
+    kept only if `Captioner` running its signatures captions `check_images` as Keras does."""
+    from export.saved_model import open_signatures, to_saved_model_decoder
+
+    meta = metadata(model)
+
+    def caption(captioner, images, beam_size):
+        return (captioner or model).caption(images, beam_size=beam_size)
+
+    return to_saved_model_decoder(path, signatures(model), lambda d: Captioner(d, meta, signatures=open_signatures(d)),
+                                  caption, check_images, atol, {**(extra_metadata or {}), "captioner": meta})

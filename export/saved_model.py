@@ -1,5 +1,6 @@
-"""SavedModel export with a named serving signature, checked by reloading it."""
+"""SavedModel export with named serving signatures, checked by reloading it."""
 
+import dataclasses
 import shutil
 import tempfile
 from pathlib import Path
@@ -9,35 +10,102 @@ import numpy as np
 from export.tflite import ExportParityError, _as_feed, frozen_serving_function
 
 
-def to_saved_model(model, path, check_inputs=None, atol=1e-5):
-    """Write `model` as a SavedModel directory with signature "serving_default".
+@dataclasses.dataclass
+class SavedModelReport:
+    path: Path
+    size_bytes: int
+    max_abs_diff: float | None  # None: written without check inputs
+    checked_examples: int
 
-    Inputs and outputs keep the model's names (for classifiers: images -> probabilities),
-    batch size is dynamic. The directory is built beside `path`, reloaded and compared with
-    Keras on `check_inputs` (if given), and only then moved into place.
+
+def to_saved_model(model, path, check_inputs=None, atol=None):
+    """Write `model` as a SavedModel directory; returns a `SavedModelReport`.
+
+    Two signatures with the model's input and output names (for classifiers: images ->
+    probabilities): "serving_default" with a dynamic batch size and "serving_batch1" with the
+    batch fixed at 1 (for servers and compilers that want static shapes). The directory is built
+    beside `path`, reloaded and compared with Keras on `check_inputs` (if given) through both
+    signatures, and only then moved into place. `atol` (max |SavedModel − Keras|) defaults as
+    `to_tflite`'s: the model's `export_atol` (RAM's glimpse loop amplifies rounding) or 1e-4.
     """
     import tensorflow as tf
 
+    atol = getattr(model, "export_atol", 1e-4) if atol is None else atol
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    function = frozen_serving_function(model)
+    dynamic, fixed = frozen_serving_function(model), frozen_serving_function(model, batch_size=1)
     module = tf.Module()
-    module.serve = function
+    module.serve, module.serve_batch1 = dynamic, fixed
+    signatures = {"serving_default": dynamic.get_concrete_function(), "serving_batch1": fixed.get_concrete_function()}
     staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     try:
-        tf.saved_model.save(module, str(staging), signatures={"serving_default": function.get_concrete_function()})
+        tf.saved_model.save(module, str(staging), signatures=signatures)
+        diff, count = None, 0
         if check_inputs is not None:
             feed = _as_feed(model, check_inputs)
-            served = tf.saved_model.load(str(staging)).signatures["serving_default"](
-                **{k: tf.constant(v) for k, v in feed.items()}
-            )
+            loaded = tf.saved_model.load(str(staging)).signatures
             expected = model.serving_signature()[1](**feed)
-            diff = max(float(np.max(np.abs(served[k].numpy() - np.asarray(v)))) for k, v in expected.items())
+            served = loaded["serving_default"](**{k: tf.constant(v) for k, v in feed.items()})
+            one = loaded["serving_batch1"](**{k: tf.constant(v[:1]) for k, v in feed.items()})
+            diff = max(max(float(np.max(np.abs(served[k].numpy() - np.asarray(v)))),
+                           float(np.max(np.abs(one[k].numpy() - np.asarray(v)[:1])))) for k, v in expected.items())
+            count = len(next(iter(feed.values())))
             if diff > atol:
-                raise ExportParityError(f"SavedModel output differs from Keras by {diff:.2e} (allowed {atol:.0e})")
+                raise ExportParityError(f"SavedModel output differs from Keras by {diff:.2e} (allowed {atol:.0e}); "
+                                        f"{path.name} was not written")
+        size = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
         if path.exists():
             shutil.rmtree(path)
         staging.rename(path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return path
+    return SavedModelReport(path, size, diff, count)
+
+
+class Signature:
+    """One signature of a SavedModel called like `export.runtime.Runtime`: NumPy inputs by name
+    (cast to the signature's dtypes) → dict of NumPy outputs. Lets the LiteRT decoding drivers
+    (`export.seq2seq.Translator`, `export.captioner.Captioner`) run a SavedModel's signatures."""
+
+    def __init__(self, loaded, name):
+        self.function = loaded.signatures[name]
+        self.specs = self.function.structured_input_signature[1]
+        self.input_names = sorted(self.specs)
+
+    def __call__(self, **inputs):
+        import tensorflow as tf
+
+        feed = {k: tf.constant(v, dtype=self.specs[k].dtype) for k, v in inputs.items()}
+        return {k: v.numpy() for k, v in self.function(**feed).items()}
+
+
+def open_signatures(path):
+    """A function name → `Signature` over the SavedModel at `path` (loaded once)."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(str(path))
+    return lambda name: Signature(loaded, name)
+
+
+def to_saved_model_decoder(path, functions, open_driver, decode, inputs, atol=1e-4, sidecar=None):
+    """A decoding loop's signatures (`functions`: name -> (fn, input signature), e.g. encode and
+    step) as a SavedModel directory at `path`, kept only if `open_driver(directory)` decodes
+    `inputs` exactly as Keras does (`export.tflite.check_decoder`); the driver's metadata goes
+    to the sidecar `path.json`. Returns the check with the directory's size."""
+    from export.tflite import check_decoder, save_signatures, write_decoder_sidecar
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        save_signatures(functions, staging)
+        report = check_decoder(open_driver(staging), decode, inputs, atol, what=f"the SavedModel {path.name}")
+        report = {"size_kib": round(sum(f.stat().st_size for f in staging.rglob("*") if f.is_file()) / 1024, 1),
+                  **report}
+        if path.exists():
+            shutil.rmtree(path)
+        staging.rename(path)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    write_decoder_sidecar(path, sidecar or {}, None, report)
+    return report

@@ -23,13 +23,10 @@ from zoo.vocabulary import Vocabulary
 QUANTIZATIONS = (None, "float16", "dynamic")
 
 
-def convert(model, quantize=None):
-    """TFLite bytes with the signatures `encode` and `step` (builtin ops only)."""
+def signatures(model):
+    """The loop's graphs: name -> (function, input signature) for `encode` and `step`."""
     import tensorflow as tf
 
-    if quantize not in QUANTIZATIONS:
-        raise ValueError(f"a translator exports as fp32, float16 or dynamic; got quantize={quantize!r} "
-                         "(full int8 would quantize the decoder state fed back at every step)")
     L, d, memory_dim = model.max_source_len, 2 * model.units, 2 * model.units
     # One text per `encode` call: the encoder GRU's loop lowers to builtin ops only at a fixed batch.
     encode = (lambda source: model.encode(source), [tf.TensorSpec((1, L), tf.int32, name="source")])
@@ -46,7 +43,15 @@ def convert(model, quantize=None):
         p, state, alpha = model.step(tokens, {"s": s, "feed": feed, "memory": memory, "mask": mask}, t)
         return {"log_probs": tf.math.log(tf.maximum(p, 1e-30)), "s": state["s"], "feed": state["feed"], "alignment": alpha}
 
-    return convert_signatures({"encode": encode, "step": (step, spec)}, quantize)
+    return {"encode": encode, "step": (step, spec)}
+
+
+def convert(model, quantize=None):
+    """TFLite bytes with the signatures `encode` and `step` (builtin ops only)."""
+    if quantize not in QUANTIZATIONS:
+        raise ValueError(f"a translator exports as fp32, float16 or dynamic; got quantize={quantize!r} "
+                         "(full int8 would quantize the decoder state fed back at every step)")
+    return convert_signatures(signatures(model), quantize)
 
 
 def metadata(model):
@@ -63,7 +68,9 @@ def metadata(model):
 class Translator:
     """Greedy / beam-search decoding of an exported translator on LiteRT (no TensorFlow)."""
 
-    def __init__(self, path, meta=None, num_threads=None):
+    def __init__(self, path, meta=None, num_threads=None, signatures=None):
+        """`path`: the `.tflite` file (its sidecar `path.json` holds `meta`); `signatures`: instead of
+        LiteRT, a function name → runner (`export.saved_model.open_signatures` for a SavedModel)."""
         if meta is None:
             sidecar = Path(str(path) + ".json")
             if not sidecar.exists():
@@ -72,8 +79,8 @@ class Translator:
         self.meta = meta
         self.source_vocab = Vocabulary(meta["source_tokens"], meta["level"])
         self.target_vocab = Vocabulary(meta["target_tokens"], meta["level"])
-        self.encoder = Runtime(path, num_threads=num_threads, signature="encode")
-        self.decoder = Runtime(path, num_threads=num_threads, signature="step")
+        signatures = signatures or (lambda name: Runtime(path, num_threads=num_threads, signature=name))
+        self.encoder, self.decoder = signatures("encode"), signatures("step")
 
     def encode(self, texts):
         """The decoder start state of `texts`, encoded one at a time (the `encode` graph takes one)."""
@@ -108,3 +115,17 @@ def to_tflite_translator(model, path, check_texts, quantize=None, atol=1e-4, ext
 
     return write_checked_decoder(path, convert(model, quantize), lambda file: Translator(file, meta), translate,
                                  check_texts, quantize, atol, {**(extra_metadata or {}), "translator": meta})
+
+
+def to_saved_model_translator(model, path, check_texts, atol=1e-4, extra_metadata=None):
+    """`model`'s `encode` and `step` as a SavedModel directory at `path` (+ sidecar `path.json`),
+    kept only if `Translator` running its signatures decodes `check_texts` as Keras does."""
+    from export.saved_model import open_signatures, to_saved_model_decoder
+
+    meta = metadata(model)
+
+    def translate(translator, texts, beam_size):
+        return (translator or model).translate(texts, beam_size=beam_size)
+
+    return to_saved_model_decoder(path, signatures(model), lambda d: Translator(d, meta, signatures=open_signatures(d)),
+                                  translate, check_texts, atol, {**(extra_metadata or {}), "translator": meta})

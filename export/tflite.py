@@ -13,6 +13,7 @@ weights as TFLite resource variables that the interpreter never initialises (out
 """
 
 import dataclasses
+import re
 import tempfile
 from pathlib import Path
 
@@ -97,9 +98,10 @@ def frozen_function(fn, signature):
     return tf.function(lambda *args: dict(zip(names, frozen(*args))), input_signature=signature, autograph=False)
 
 
-def convert_signatures(functions, quantize=None):
-    """TFLite bytes (builtin ops only) holding one signature per entry of `functions`, a dict
-    name -> (fn, input signature): the graphs of a decoding loop (encode, step) in one file."""
+def save_signatures(functions, directory):
+    """Write a SavedModel to `directory` with one signature per entry of `functions`, a dict
+    name -> (fn, input signature), each with its variables folded in as constants: the graphs
+    of a decoding loop (encode, step)."""
     import tensorflow as tf
 
     module = tf.Module()
@@ -107,8 +109,16 @@ def convert_signatures(functions, quantize=None):
     for name, (fn, signature) in functions.items():
         setattr(module, name, frozen_function(fn, signature))
         signatures[name] = getattr(module, name).get_concrete_function()
+    tf.saved_model.save(module, str(directory), signatures=signatures)
+
+
+def convert_signatures(functions, quantize=None):
+    """TFLite bytes (builtin ops only) holding one signature per entry of `functions` (see
+    `save_signatures`): the graphs of a decoding loop in one file."""
+    import tensorflow as tf
+
     with tempfile.TemporaryDirectory() as saved:
-        tf.saved_model.save(module, saved, signatures=signatures)
+        save_signatures(functions, saved)
         converter = tf.lite.TFLiteConverter.from_saved_model(saved, signature_keys=list(functions))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
         if quantize is not None:
@@ -125,38 +135,52 @@ def write_checked_decoder(path, flatbuffer, open_lite, decode, inputs, quantize,
     the driver's decoding (dicts with "text" and "score"). fp32 must give identical outputs,
     greedy on `inputs` and beam 3 on the first 50, with |Δ log p| ≤ atol; quantized files report
     their agreement. Writes `path` and its sidecar `path.json` (`sidecar` + "check": the report)."""
-    import json
-
-    from zoo.weights import atomic_write_text
-
-    def compare(lite, batch, beam_size):
-        pairs = list(zip(decode(None, batch, beam_size), decode(lite, batch, beam_size)))
-        return (float(np.mean([a["text"] == b["text"] for a, b in pairs])),
-                float(max(abs(a["score"] - b["score"]) for a, b in pairs)))
-
     path = Path(path)
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(flatbuffer)
         lite = open_lite(tmp)
         if any("Flex" in op for op in lite.decoder.ops() + lite.encoder.ops()):
             raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
-        same, score_diff = compare(lite, inputs, 1)
-        same_beam, _ = compare(lite, inputs[:50], 3)
-        if quantize is None and (same < 1.0 or same_beam < 1.0 or score_diff > atol):
-            raise ExportParityError(
-                f"LiteRT decodes differently from Keras: {100 * same:.1f}% identical greedy outputs, "
-                f"{100 * same_beam:.1f}% beam-3, max |Δ log p| {score_diff:.2e} (allowed {atol:.0e}). {path} was not written."
-            )
-    report = {
-        "size_kib": round(len(flatbuffer) / 1024, 1),
+        report = check_decoder(lite, decode, inputs, atol, strict=quantize is None, what=f"LiteRT ({path.name})")
+    report = {"size_kib": round(len(flatbuffer) / 1024, 1), **report}
+    write_decoder_sidecar(path, sidecar, quantize, report)
+    return report
+
+
+def check_decoder(driver, decode, inputs, atol, strict=True, what="the export"):
+    """Decode `inputs` with Keras and with `driver` (`decode(None | driver, inputs, beam_size)`):
+    greedy on all, beam 3 on the first 50. Returns the agreement; raises `ExportParityError` if
+    `strict` and any output differs or |Δ log p| > atol."""
+
+    def compare(batch, beam_size):
+        pairs = list(zip(decode(None, batch, beam_size), decode(driver, batch, beam_size)))
+        return (float(np.mean([a["text"] == b["text"] for a, b in pairs])),
+                float(max(abs(a["score"] - b["score"]) for a, b in pairs)))
+
+    same, score_diff = compare(inputs, 1)
+    same_beam, _ = compare(inputs[:50], 3)
+    if strict and (same < 1.0 or same_beam < 1.0 or score_diff > atol):
+        raise ExportParityError(
+            f"{what} decodes differently from Keras: {100 * same:.1f}% identical greedy outputs, "
+            f"{100 * same_beam:.1f}% beam-3, max |Δ log p| {score_diff:.2e} (allowed {atol:.0e}); it was not written."
+        )
+    return {
         "check_inputs": len(inputs),
         "identical_outputs_percent": round(100 * same, 2),
         "identical_beam3_outputs_percent": round(100 * same_beam, 2),
         "max_abs_log_prob_diff": float(f"{score_diff:.3g}"),
     }
+
+
+def write_decoder_sidecar(path, sidecar, quantize, report):
+    """`path.json` beside an exported decoding loop: what its driver needs (vocabularies, lengths)
+    and the check it passed."""
+    import json
+
+    from zoo.weights import atomic_write_text
+
     record = {**sidecar, "quantize": quantize or "fp32", "check": report}
     atomic_write_text(Path(str(path) + ".json"), json.dumps(record, indent=2, ensure_ascii=False) + "\n")
-    return report
 
 
 def input_dtype(model, name):
@@ -209,7 +233,9 @@ def convert(model, quantize=None, representative=None):
             return debugger.get_nondebug_quantized_model()
         return converter.convert()
     except Exception as e:
-        raise RuntimeError(f"TFLite conversion with builtin ops only failed for {model.name!r}: {e}") from e
+        missing = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op nor a flex op", str(e))))
+        why = f"TFLite has no builtin op for {', '.join(missing)}" if missing else str(e)
+        raise RuntimeError(f"TFLite conversion with builtin ops only failed for {type(model).__name__}: {why}") from e
 
 
 def to_tflite(model, path, quantize=None, representative=None, check_inputs=None, atol=None, num_threads=None):
@@ -273,3 +299,23 @@ def evaluate_tflite(path, images, labels, batch_size=256, output="probabilities"
         probs = runtime(**{name: images[start : start + batch_size]})[output]
         correct += int(np.sum(np.argmax(probs, -1) == labels[start : start + batch_size]))
     return correct / len(images)
+
+
+def gpu_delegate_report(path):
+    """What TensorFlow's model analyzer says of `path` under the TFLite GPU delegate: {"gpu_delegate":
+    "compatible"} or {"gpu_delegate": "incompatible", "gpu_delegate_issues": [its warnings, at most 5]}.
+    A static check of ops and types (the analyzer cannot promise the delegate runs it)."""
+    import contextlib
+    import io
+
+    import tensorflow as tf
+
+    printed = io.StringIO()
+    with contextlib.redirect_stdout(printed):
+        tf.lite.experimental.Analyzer.analyze(model_path=str(path), gpu_compatibility=True)
+    text = printed.getvalue()
+    if "looks compatible with GPU delegate" in text:
+        return {"gpu_delegate": "compatible"}
+    warnings = list(dict.fromkeys(line.split("GPU COMPATIBILITY WARNING:", 1)[1].strip()
+                                  for line in text.splitlines() if "GPU COMPATIBILITY WARNING:" in line))
+    return {"gpu_delegate": "incompatible", "gpu_delegate_issues": warnings[:5]}

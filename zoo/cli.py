@@ -151,8 +151,9 @@ def _test_arrays(rec, limit=None):
 def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_limit=None):
     """Export pretrained `name:tag`, check it, measure it; returns a result dict (used by the CLI and demo)."""
     import zoo
-    from export import evaluate_tflite, to_saved_model, to_tflite
+    from export import evaluate_tflite, to_tflite
     from export.runtime import Runtime, median_ms
+    from export.tflite import gpu_delegate_report
     from recipes import data
     from recipes.evaluate import evaluate
     from zoo import registry
@@ -162,27 +163,25 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         raise ValueError("refusing to write export results measured on a subset (--eval-limit) into the card")
     rec = registry.record(name, tag)
     model = zoo.load(name, weights=rec["tag"])
-    if hasattr(model, "translate"):
-        return _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit)
-    if hasattr(model, "caption"):
-        return _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit)
+    if hasattr(model, "translate") or hasattr(model, "caption"):
+        return _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit)
     if hasattr(model, "generate"):
         return _export_generator(model, rec, fmt, quantize, out, write_card)
     if hasattr(model, "complete"):
         return _export_language_model(model, rec, fmt, quantize, out, write_card, eval_limit)
     test_images, test_labels = _test_arrays(rec, eval_limit)
     check = test_images[:256]
+    dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
+    keras_accuracy = _keras_metrics(rec, eval_limit, lambda: evaluate(model, dataset, split, limit=eval_limit))["accuracy"]
     if fmt == "saved_model":
-        path = Path(out or f"{name}.{rec['tag']}_saved_model")
-        to_saved_model(model, path, check_inputs=check)
-        return {"path": str(path), "parity_max_abs_diff": "<= 1e-5"}
+        return _export_saved_model(model, rec, check, out, write_card,
+                                   lambda served: _accuracy_change(keras_accuracy, evaluate(served, dataset, split, limit=eval_limit)))
     path = _tflite_path(rec, quantize, out)
     representative = None
     if quantize == "int8":  # calibrate on the training split, never on the test split
-        representative = data.for_model(data.load_arrays(rec["data"]["dataset"], "train", limit=500)[0])
+        representative = data.for_model(data.load_arrays(dataset, "train", limit=500)[0])
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
                        representative=representative, check_inputs=check)
-    keras_accuracy = evaluate(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)["accuracy"]
     lite_accuracy = round(100 * evaluate_tflite(path, test_images, test_labels), 2)
     runtime = Runtime(path)
     (input_name,) = runtime.input_details
@@ -192,6 +191,7 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
         "size_kib": round(report.size_bytes / 1024, 1),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "top1_agreement_percent": round(100 * report.top1_agreement, 2),
+        **gpu_delegate_report(path),
         "test_accuracy_keras": keras_accuracy,
         "test_accuracy_tflite": lite_accuracy,
         "accuracy_change_points": round(lite_accuracy - keras_accuracy, 2),
@@ -208,16 +208,83 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     return result
 
 
-def _write_export(rec, variant, result):
-    """Record an export result (without its local path) in the model card."""
+_KERAS_METRICS = {}
+
+
+def _keras_metrics(rec, eval_limit, compute):
+    """`compute()`: the Keras model's test metrics for `rec`'s weights, run once per process and
+    weights file (an export matrix run compares several formats with them)."""
+    key = (rec["model"], rec["tag"], rec.get("sha256"), eval_limit)
+    if key not in _KERAS_METRICS:
+        _KERAS_METRICS[key] = compute()
+    return _KERAS_METRICS[key]
+
+
+def export_key(fmt, quantize):
+    """The model card's `export` entry of a format: "saved_model" or "tflite_<quantize>"."""
+    return "saved_model" if fmt == "saved_model" else f"tflite_{quantize}"
+
+
+def export_command(rec, key):
+    """The command that measures export entry `key` of `rec` and writes it into its card."""
+    fmt = "saved_model" if key == "saved_model" else "tflite"
+    quantize = "" if key == "saved_model" else f" --quantize {key.removeprefix('tflite_')}"
+    return f"zoo export {rec['model']} --weights {rec['tag']} --format {fmt}{quantize} --write"
+
+
+def _write_export(rec, key, result):
+    """Record an export result (without its local path) in the model card, under `key`
+    ("saved_model", or a TFLite quantization: "fp32", "int8", … stored as "tflite_int8"), with
+    why it loses more than the budget where it does (`zoo.matrix.loss_note`)."""
     from zoo import registry
     from zoo import weights as store
 
+    from zoo.matrix import loss_note
+
+    key = key if key == "saved_model" else export_key("tflite", key.removeprefix("tflite_"))
     fresh = registry.record(rec["model"], rec["tag"])
     entry = {k: v for k, v in result.items() if k != "path"}
-    entry["command"] = f"zoo export {rec['model']} --weights {rec['tag']} --format tflite --quantize {variant} --write"
-    fresh["export"] = {**(fresh.get("export") or {}), f"tflite_{variant}": entry}
-    store.atomic_write_text(registry.record_path(rec["model"], rec["tag"]), json.dumps(fresh, indent=2) + "\n")
+    if loss_note(rec["model"], key, entry):
+        entry["why"] = loss_note(rec["model"], key, entry)
+    entry["command"] = export_command(rec, key)
+    fresh["export"] = {**(fresh.get("export") or {}), key: entry}
+    store.atomic_write_text(registry.record_path(rec["model"], rec["tag"]),
+                            json.dumps(fresh, indent=2, ensure_ascii=False) + "\n")
+
+
+def _accuracy_change(keras_accuracy, served_metrics):
+    """A SavedModel cell's test accuracy beside Keras's (same split)."""
+    return {"test_accuracy_keras": keras_accuracy, "test_accuracy_saved_model": served_metrics["accuracy"],
+            "accuracy_change_points": round(served_metrics["accuracy"] - keras_accuracy, 2)}
+
+
+def _export_saved_model(model, rec, check, out, write_card, metrics=None):
+    """A SavedModel export (signatures "serving_default", dynamic batch, and "serving_batch1"),
+    reloaded and compared with Keras on `check`; `metrics(served)` measures the task metric through
+    the reloaded signature called like the model."""
+    from export import to_saved_model
+    from export.runtime import median_ms
+    from export.saved_model import open_signatures
+
+    path = Path(out or f"{rec['model']}.{rec['tag']}_saved_model")
+    report = to_saved_model(model, path, check_inputs=check)
+    served = open_signatures(path)("serving_default")
+    (input_name,) = model.serving_signature()[0]
+    keras = model.serving_signature()[1]
+    one = check[:1]
+    output_name = sorted(keras(**{input_name: one}))[0]
+    result = {
+        "path": str(path),
+        "size_kib": round(report.size_bytes / 1024, 1),
+        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
+        "check_inputs": report.checked_examples,
+        **(metrics(_Outputs(served, input_name, output_name)) if metrics else {}),
+        "latency_ms_batch1_saved_model": round(median_ms(lambda: served(**{input_name: one})), 3),
+        "latency_ms_batch1_keras": round(median_ms(lambda: keras(**{input_name: one})), 3),
+    }
+    if write_card:
+        _write_export(rec, "saved_model", result)
+    return result
 
 
 def _tflite_path(rec, quantize, out):
@@ -225,69 +292,55 @@ def _tflite_path(rec, quantize, out):
     return Path(out or f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}") + ".tflite")
 
 
-def _export_translator(model, rec, fmt, quantize, out, write_card, eval_limit):
-    """A translator's export: `encode` + `step` signatures, checked by decoding test texts on LiteRT."""
+def _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit):
+    """A translator's or captioner's export: `encode` + `step` signatures (TFLite file or
+    SavedModel), checked by decoding 200 test inputs with its driver (`export.seq2seq.Translator`,
+    `export.captioner.Captioner`), then measured on the test split beside Keras."""
+    from export import captioner, seq2seq
     from export.runtime import median_ms
-    from export.seq2seq import Translator, to_tflite_translator
+    from export.saved_model import open_signatures
+    from export.tflite import gpu_delegate_report
     from recipes import data
-    from recipes.evaluate import evaluate_translation
+    from recipes.evaluate import evaluate_captions, evaluate_translation
 
-    if fmt != "tflite":
-        raise ValueError("translators export to TFLite (encode and step signatures); SavedModel is not offered yet")
-    path = _tflite_path(rec, quantize, out)
-    texts = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=200)[0]
-    report = to_tflite_translator(model, path, texts, quantize=None if quantize == "fp32" else quantize,
-                                  extra_metadata={"model": rec["model"], "tag": rec["tag"]})
-    translator = Translator(path)
-    keras_metrics = evaluate_translation(model, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)
-    lite_metrics = evaluate_translation(translator, rec["data"]["dataset"], rec["data"]["test_split"], limit=eval_limit)
-    one = texts[:1]
-    result = {
-        "path": str(path),
-        **report,
-        "test_exact_match_keras": keras_metrics["exact_match"],
-        "test_exact_match_tflite": lite_metrics["exact_match"],
-        "exact_match_change_points": round(lite_metrics["exact_match"] - keras_metrics["exact_match"], 2),
-        "test_examples": keras_metrics["examples"],
-        "latency_ms_one_text_greedy_litert": round(median_ms(lambda: translator.translate(one), runs=20), 3),
-        "latency_ms_one_text_greedy_keras": round(median_ms(lambda: model.translate(one), runs=20), 3),
-    }
-    if write_card:
-        _write_export(rec, quantize, result)
-    return result
-
-
-def _export_captioner(model, rec, fmt, quantize, out, write_card, eval_limit):
-    """A captioner's export: `encode` + `step` signatures, checked by captioning test scenes on LiteRT."""
-    from export.captioner import Captioner, to_tflite_captioner
-    from export.runtime import median_ms
-    from recipes.evaluate import evaluate_captions
-
-    if fmt != "tflite":
-        raise ValueError("captioners export to TFLite (encode and step signatures); SavedModel is not offered yet")
-    path = _tflite_path(rec, quantize, out)
     dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
-    images = _test_scenes(rec, limit=200)[0]
-    report = to_tflite_captioner(model, path, images, quantize=None if quantize == "fp32" else quantize,
-                                 extra_metadata={"model": rec["model"], "tag": rec["tag"]})
-    captioner = Captioner(path)
-    keras_metrics = evaluate_captions(model, dataset, split, limit=eval_limit)
-    lite_metrics = evaluate_captions(captioner, dataset, split, limit=eval_limit)
-    one = images[:1]
-    result = {
-        "path": str(path),
-        **report,
-        "test_bleu4_keras": keras_metrics["bleu4"],
-        "test_bleu4_tflite": lite_metrics["bleu4"],
-        "bleu4_change_points": round(lite_metrics["bleu4"] - keras_metrics["bleu4"], 2),
-        "test_caption_accuracy_keras": keras_metrics["caption_accuracy"],
-        "test_caption_accuracy_tflite": lite_metrics["caption_accuracy"],
-        "test_examples": keras_metrics["examples"],
-        "latency_ms_one_image_beam3_litert": round(median_ms(lambda: captioner.caption(one), runs=20), 3),
-        "latency_ms_one_image_beam3_keras": round(median_ms(lambda: model.caption(one), runs=20), 3),
-    }
+    # Per kind: the driver, the test metrics (the first also as a change), the latency measured
+    # (one input, decoded as the method does by default), 200 check inputs and the exporters.
+    if hasattr(model, "translate"):
+        driver, evaluate, decode = seq2seq.Translator, evaluate_translation, model.translate
+        metrics, latency = ["exact_match"], "one_text_greedy"
+        inputs = data.load_texts(dataset, split, limit=200)[0]
+        to_tflite, to_saved_model = seq2seq.to_tflite_translator, seq2seq.to_saved_model_translator
+    else:
+        driver, evaluate, decode = captioner.Captioner, evaluate_captions, model.caption
+        metrics, latency = ["bleu4", "caption_accuracy"], "one_image_beam3"
+        inputs = _test_scenes(rec, limit=200)[0]
+        to_tflite, to_saved_model = captioner.to_tflite_captioner, captioner.to_saved_model_captioner
+    extra = {"model": rec["model"], "tag": rec["tag"]}
+    if fmt == "saved_model":
+        path = Path(out or f"{rec['model']}.{rec['tag']}_saved_model")
+        report = to_saved_model(model, path, inputs, extra_metadata=extra)
+        exported = driver(path, signatures=open_signatures(path))
+        side, runner, checks = "saved_model", "saved_model", {}
+    else:
+        path = _tflite_path(rec, quantize, out)
+        report = to_tflite(model, path, inputs, quantize=None if quantize == "fp32" else quantize, extra_metadata=extra)
+        exported = driver(path)
+        side, runner, checks = "tflite", "litert", gpu_delegate_report(path)
+    keras_metrics = _keras_metrics(rec, eval_limit, lambda: evaluate(model, dataset, split, limit=eval_limit))
+    measured = evaluate(exported, dataset, split, limit=eval_limit)
+    result = {"path": str(path), **report, **checks}
+    for i, name in enumerate(metrics):
+        result[f"test_{name}_keras"], result[f"test_{name}_{side}"] = keras_metrics[name], measured[name]
+        if i == 0:
+            result[f"{name}_change_points"] = round(measured[name] - keras_metrics[name], 2)
+    one = inputs[:1]
+    exported_decode = exported.translate if hasattr(exported, "translate") else exported.caption
+    result["test_examples"] = keras_metrics["examples"]
+    result[f"latency_ms_{latency}_{runner}"] = round(median_ms(lambda: exported_decode(one), runs=20), 3)
+    result[f"latency_ms_{latency}_keras"] = round(median_ms(lambda: decode(one), runs=20), 3)
     if write_card:
-        _write_export(rec, quantize, result)
+        _write_export(rec, "saved_model" if fmt == "saved_model" else quantize, result)
     return result
 
 
@@ -296,13 +349,14 @@ def _export_generator(model, rec, fmt, quantize, out, write_card):
     on 256 noise draws (int8 calibrated on 256 other draws)."""
     from export import to_tflite
     from export.runtime import Runtime, median_ms
+    from export.tflite import gpu_delegate_report
     from zoo import decoding
     from zoo import weights as store
 
-    if fmt != "tflite":
-        raise ValueError("generators export to TFLite (noise → images); SavedModel is not offered yet")
-    path = _tflite_path(rec, quantize, out)
     check = {"noise": decoding.standard_noise(256, model.steps, model.latent_dim, seed=0)}
+    if fmt == "saved_model":
+        return _export_saved_model(model, rec, check["noise"], out, write_card)
+    path = _tflite_path(rec, quantize, out)
     representative = {"noise": decoding.standard_noise(256, model.steps, model.latent_dim, seed=1)} if quantize == "int8" else None
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize, representative=representative,
                        check_inputs=check)
@@ -313,6 +367,7 @@ def _export_generator(model, rec, fmt, quantize, out, write_card):
         "size_kib": round(report.size_bytes / 1024, 1),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "check_inputs": report.checked_examples,
+        **gpu_delegate_report(path),
         "latency_ms_batch1_litert": round(median_ms(lambda: runtime(noise=one)), 3),
         "latency_ms_batch1_keras": round(median_ms(lambda: serve(one)), 3),
     }
@@ -329,27 +384,34 @@ def _export_language_model(model, rec, fmt, quantize, out, write_card, eval_limi
     at every position; checked on 256 test windows, then the test BPC measured through LiteRT."""
     from export import to_tflite
     from export.runtime import Runtime, median_ms
+    from export.tflite import gpu_delegate_report
     from recipes import data
     from recipes.evaluate import evaluate_language_model
     from zoo import weights as store
 
-    if fmt != "tflite":
-        raise ValueError("language models export to TFLite (a window of ids → next-character probabilities)")
-    path = _tflite_path(rec, quantize, out)
     dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
     check = data.for_model(data.load_arrays(dataset, split, limit=256)[0])
+    keras_bpc = _keras_metrics(rec, eval_limit, lambda: evaluate_language_model(model, dataset, split, limit=eval_limit))
+    if fmt == "saved_model":
+        def bpc(served):
+            measured = evaluate_language_model(served, dataset, split, limit=eval_limit)["bpc"]
+            return {"test_bpc_keras": keras_bpc["bpc"], "test_bpc_saved_model": measured,
+                    "bpc_change": round(measured - keras_bpc["bpc"], 4)}
+
+        return _export_saved_model(model, rec, check, out, write_card, bpc)
+    path = _tflite_path(rec, quantize, out)
     representative = data.for_model(data.load_arrays(dataset, "train", limit=256)[0]) if quantize == "int8" else None
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize, representative=representative,
                        check_inputs=check)
     runtime, one = Runtime(path), check[:1]
-    lite = _LiteLanguageModel(runtime)
-    keras_bpc = evaluate_language_model(model, dataset, split, limit=eval_limit)
+    lite = _Outputs(runtime, "ids", "probabilities")
     lite_bpc = evaluate_language_model(lite, dataset, split, limit=eval_limit)
     result = {
         "path": str(path),
         "size_kib": round(report.size_bytes / 1024, 1),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "top1_agreement_percent": round(100 * report.top1_agreement, 2),
+        **gpu_delegate_report(path),
         "test_bpc_keras": keras_bpc["bpc"],
         "test_bpc_tflite": lite_bpc["bpc"],
         "bpc_change": round(lite_bpc["bpc"] - keras_bpc["bpc"], 4),
@@ -365,14 +427,15 @@ def _export_language_model(model, rec, fmt, quantize, out, write_card, eval_limi
     return result
 
 
-class _LiteLanguageModel:
-    """An exported language model called like the Keras one on windows of its length: ids → probabilities."""
+class _Outputs:
+    """An exported serving function (LiteRT or SavedModel: named inputs → dict of arrays) called
+    like the Keras model it came from: one input → one named output."""
 
-    def __init__(self, runtime):
-        self.runtime = runtime
+    def __init__(self, serve, input_name, output_name):
+        self.serve, self.input_name, self.output_name = serve, input_name, output_name
 
-    def __call__(self, ids, training=False):
-        return self.runtime(ids=ids)["probabilities"]
+    def __call__(self, inputs, training=False):
+        return self.serve(**{self.input_name: inputs})[self.output_name]
 
 
 def cmd_export(args):
@@ -397,7 +460,10 @@ def cmd_export(args):
               f"Keras {result['latency_ms_one_text_greedy_keras']:.2f} ms")
         return
     if args.format == "saved_model":
-        print(f"wrote {result['path']} (reloaded and compared with Keras)")
+        print(f"wrote {result['path']}: {result['size_kib']} KiB, reloaded and checked against Keras")
+        for key, value in result.items():
+            if key not in ("path", "size_kib"):
+                print(f"  {key}: {value}")
         return
     if "test_bpc_tflite" in result:
         print(f"wrote {result['path']} (+ .json vocabulary): {result['size_kib']} KiB, parity max |LiteRT - Keras| "
@@ -667,8 +733,6 @@ def write_figures(directory):
 
 
 def cmd_results(args):
-    from zoo import weights as store
-
     if args.figures:
         for path in write_figures(args.figures):
             print(f"wrote {path}")
@@ -677,14 +741,40 @@ def cmd_results(args):
     if not args.update_readme:
         print(text)
         return
-    readme = Path(args.readme)
-    start, end = README_MARKERS
+    _update_readme(Path(args.readme), README_MARKERS, text)
+
+
+def _update_readme(readme, markers, text):
+    """Replace what lies between the two `markers` in `readme` by `text` (atomically)."""
+    from zoo import weights as store
+
+    start, end = markers
     old = readme.read_text()
     if start not in old or end not in old:
-        raise ValueError(f"{readme} has no results markers {start} … {end}")
+        raise ValueError(f"{readme} has no markers {start} … {end}")
     head, rest = old.split(start, 1)
     store.atomic_write_text(readme, head + start + "\n" + text + end + rest.split(end, 1)[1])
     print(f"updated {readme}")
+
+
+def cmd_matrix(args):
+    from zoo import matrix, registry
+
+    records = [rec for rec in registry.all_records()
+               if (not args.models or rec["model"] in args.models) and (not args.weights or rec["tag"] in args.weights)]
+    if args.run:
+        keys = [matrix.KEYS[matrix.FORMATS.index(f)] for f in args.formats]
+        matrix.run(records, keys, only_missing=not args.again)
+        records = [registry.record(rec["model"], rec["tag"]) for rec in records]
+    text = matrix.markdown(records)
+    if args.update_readme:
+        _update_readme(Path(args.readme), matrix.README_MARKERS, text)
+    else:
+        print(text)
+    missing = matrix.missing_cells(records)
+    if missing:
+        print(f"{len(missing)} cells not run yet (`zoo matrix --run` runs them), e.g. "
+              + ", ".join(f"{rec['model']}:{rec['tag']} {key}" for rec, key in missing[:3]))
 
 
 def cmd_demo(args):
@@ -783,6 +873,17 @@ def main(argv=None):
     p.add_argument("--readme", default="README.md")
     p.add_argument("--figures", metavar="DIR", help="write the figures (by-length and alignments of text models, RAM glimpse paths, DRAW reads and drawings) to DIR")
     p.set_defaults(func=cmd_results)
+    p = sub.add_parser("matrix", help="the export matrix (every pretrained model × SavedModel, TFLite fp32, float16, "
+                       "dynamic range, int8) from the cards; --run measures the missing cells with `zoo export --write`")
+    p.add_argument("--run", action="store_true", help="export and measure the cells the cards do not hold yet")
+    p.add_argument("--again", action="store_true", help="with --run: measure every selected cell again")
+    p.add_argument("--models", nargs="*", help="only these models")
+    p.add_argument("--weights", nargs="*", help="only these weights tags")
+    p.add_argument("--formats", nargs="*", default=["saved_model", "fp32", "float16", "dynamic", "int8"],
+                   choices=["saved_model", "fp32", "float16", "dynamic", "int8"])
+    p.add_argument("--update-readme", action="store_true", help="write the table into README.md between its markers")
+    p.add_argument("--readme", default="README.md")
+    p.set_defaults(func=cmd_matrix)
     p = sub.add_parser("demo", help="load each model's default weights, draw its attention, export and check it")
     p.add_argument("--out", default="demo_out")
     p.add_argument("--all", action="store_true", help="every weights tag, not only the defaults (slow)")

@@ -57,3 +57,17 @@ def test_zoo_predict_captions_on_litert_without_tensorflow(tmp_path):
     result = zoo_cli_without_tensorflow(["predict", path, image])
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines()[0] == expected
+
+
+def test_saved_model_signatures_caption_like_keras(tmp_path):
+    from export.captioner import to_saved_model_captioner
+    from export.saved_model import open_signatures
+
+    model = captioner_model("soft")
+    path = tmp_path / "c_saved_model"
+    report = to_saved_model_captioner(model, path, IMAGES)
+    assert report["identical_outputs_percent"] == 100.0 and report["identical_beam3_outputs_percent"] == 100.0
+    served = Captioner(path, signatures=open_signatures(path)).caption(IMAGES[:4], beam_size=2)
+    for a, b in zip(served, model.caption(IMAGES[:4], beam_size=2)):
+        assert a["text"] == b["text"]
+        np.testing.assert_allclose(a["attention"], b["attention"], atol=1e-5)

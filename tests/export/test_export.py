@@ -96,11 +96,16 @@ def test_runtime_refuses_wrong_inputs(stn, tmp_path):
 def test_saved_model_signature_round_trip(stn, tmp_path):
     import tensorflow as tf
 
-    path = to_saved_model(stn, tmp_path / "sm", check_inputs=real_like())
-    served = tf.saved_model.load(str(path)).signatures["serving_default"]
+    report = to_saved_model(stn, tmp_path / "sm", check_inputs=real_like())
+    assert report.max_abs_diff <= 1e-4 and report.checked_examples == len(real_like()) and report.size_bytes > 0
+    signatures = tf.saved_model.load(str(report.path)).signatures
     x = real_like(3, seed=2)
-    out = served(images=tf.constant(x))
+    out = signatures["serving_default"](images=tf.constant(x))
     np.testing.assert_allclose(out["probabilities"].numpy(), np.asarray(stn(x)), atol=1e-5)
+    one = signatures["serving_batch1"](images=tf.constant(x[:1]))
+    np.testing.assert_allclose(one["probabilities"].numpy(), np.asarray(stn(x[:1])), atol=1e-5)
+    assert signatures["serving_batch1"].structured_input_signature[1]["images"].shape[0] == 1
+    assert signatures["serving_default"].structured_input_signature[1]["images"].shape[0] is None
 
 
 def test_predict_on_tflite_runs_without_tensorflow(stn, tmp_path):

@@ -54,3 +54,18 @@ def test_zoo_predict_translates_on_litert_without_tensorflow(tmp_path):
     result = zoo_cli_without_tensorflow(["predict", path, SOURCES[0], "--beam", "3"], ["predict", path, SOURCES[0]])
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.splitlines()[2] == expected  # the greedy translation, as Keras decodes it
+
+
+def test_saved_model_signatures_decode_like_keras(tmp_path):
+    from export.saved_model import open_signatures
+    from export.seq2seq import to_saved_model_translator
+
+    model = translator_model("luong_dot")
+    path = tmp_path / "t_saved_model"
+    report = to_saved_model_translator(model, path, SOURCES)
+    assert report["identical_outputs_percent"] == 100.0 and report["size_kib"] > 0
+    assert json.loads((tmp_path / "t_saved_model.json").read_text())["check"] == report
+    served = Translator(path, signatures=open_signatures(path)).translate(SOURCES[:4], beam_size=2)
+    for a, b in zip(served, model.translate(SOURCES[:4], beam_size=2)):
+        assert a["text"] == b["text"]
+        np.testing.assert_allclose(a["alignments"], b["alignments"], atol=1e-5)

@@ -47,9 +47,11 @@ class RecurrentAttentionModel(ImageClassifier):
 
     # The glimpse loop amplifies float rounding: a location off by ε reads a patch off by ~ε,
     # which moves the next location by a few ε (×4 a glimpse, measured on trained weights).
-    # After 8 glimpses Keras on TensorFlow and on JAX differ by up to 7.6e-3 in probability;
-    # an export is held to the same standard (and must agree on every top-1 class).
-    export_atol = 2e-2
+    # After 8 glimpses Keras on TensorFlow and on JAX differ by up to 7.6e-3 in probability, and
+    # the TFLite file of ram:cluttered100_fashion_mnist by up to 2.5e-2 from Keras on its 256
+    # check images (one conversion; another gave 6.7e-3). An export is held to 5e-2 and must
+    # agree on every top-1 class; its test accuracy is measured beside Keras's.
+    export_atol = 5e-2
 
     def __init__(
         self,

@@ -1,0 +1,101 @@
+"""Deployment cost of every model on this machine's CPU: Keras against LiteRT fp32 and int8.
+
+For each model's default weights (every weights tag with --all) prints the parameter count, the
+size of the fp32 and int8 `.tflite` files, and median latency at batch 1 and 32 of Keras
+(`predict_on_batch`), LiteRT fp32 and LiteRT int8, with LiteRT fp32's speed-up over Keras at
+batch 1. The files come from `zoo export` (parity-checked against Keras before they are timed).
+
+Loops are timed as users run them: a translator translates texts (greedy), a captioner captions
+images (greedy), both through their LiteRT drivers against `model.translate` / `model.caption`;
+their files offer no full int8 (the state fed back each step would be quantized), so their int8
+column times the dynamic-range file (marked "dyn"). A generator (DRAW) is timed on noise → images
+through its serving function on both sides.
+
+    python benchmarks/deployment.py [--all] [--runs 20] [--threads N]
+"""
+
+import argparse
+import os
+import platform
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import zoo  # noqa: E402
+from export.runtime import Runtime, median_ms  # noqa: E402
+from zoo import decoding, registry  # noqa: E402
+from zoo.cli import _test_arrays, _test_scenes, _tflite_path, export_record  # noqa: E402
+
+BATCHES = (1, 32)
+
+
+def timers(model, rec, path):
+    """(Keras, LiteRT) callables of a batch size, for the file at `path`."""
+    if hasattr(model, "translate"):
+        from export.seq2seq import Translator
+        from recipes import data
+
+        texts = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=32)[0]
+        lite = Translator(path)
+        return (lambda b: model.translate(texts[:b])), (lambda b: lite.translate(texts[:b]))
+    if hasattr(model, "caption"):
+        from export.captioner import Captioner
+
+        images = _test_scenes(rec, limit=32)[0]
+        lite = Captioner(path)
+        return (lambda b: model.caption(images[:b], beam_size=1)), (lambda b: lite.caption(images[:b], beam_size=1))
+    runtime = Runtime(path)
+    (name,) = runtime.input_details
+    if hasattr(model, "generate"):
+        noise = decoding.standard_noise(32, model.steps, model.latent_dim, seed=0)
+        serve = model.serving_signature()[1]
+        return (lambda b: serve(noise[:b])), (lambda b: runtime(noise=noise[:b]))
+    inputs = _test_arrays(rec, limit=32)[0]
+    return (lambda b: model.predict_on_batch(inputs[:b])), (lambda b: runtime(**{name: inputs[:b]}))
+
+
+def measure(rec, runs, workdir):
+    model = zoo.load(rec["model"], weights=rec["tag"])
+    loop = hasattr(model, "translate") or hasattr(model, "caption")
+    row = {"params": model.count_params(), "int8_kind": "dyn" if loop else "int8"}
+    for column, quantize in (("fp32", "fp32"), ("int8", "dynamic" if loop else "int8")):
+        path = _tflite_path(rec, quantize, str(Path(workdir) / f"{rec['model']}.{rec['tag']}.{quantize}.tflite"))
+        export_record(rec["model"], rec["tag"], "tflite", quantize, out=str(path), eval_limit=32)
+        row[f"{column}_kib"] = path.stat().st_size / 1024
+        keras, lite = timers(model, rec, path)
+        for b in BATCHES:
+            repeats = runs if b == 1 else max(3, runs // 4)
+            row[f"{column}_{b}"] = median_ms(lambda: lite(b), repeats)
+            if column == "fp32":
+                row[f"keras_{b}"] = median_ms(lambda: keras(b), repeats)
+    return row
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--all", action="store_true", help="every weights tag, not only each model's default")
+    parser.add_argument("--runs", type=int, default=20, help="timed calls at batch 1 (a quarter of them at batch 32)")
+    args = parser.parse_args()
+    import keras
+
+    print(f"CPU: {platform.processor() or platform.machine()}, {os.cpu_count()} cores; Keras {keras.__version__} "
+          f"on {keras.backend.backend()}; LiteRT with its default threads. Median ms per call.\n")
+    header = ("| model | weights | parameters | fp32 KiB | int8 KiB | Keras b1 | LiteRT fp32 b1 | LiteRT int8 b1 | "
+              "Keras b32 | LiteRT fp32 b32 | LiteRT int8 b32 | fp32 speed-up b1 |")
+    print(header)
+    print("|" + "---|" * header.count(" | ") + "---|")
+    with tempfile.TemporaryDirectory() as workdir:
+        for name in zoo.list_models():
+            tags = registry.records(name) if args.all else {registry.entry(name).default_weights: None}
+            for tag in tags:
+                rec = registry.record(name, tag)
+                r = measure(rec, args.runs, workdir)
+                kind = "" if r["int8_kind"] == "int8" else " (dyn)"
+                print(f"| `{name}` | `{tag}` | {r['params']:,} | {r['fp32_kib']:,.0f} | {r['int8_kib']:,.0f}{kind} | "
+                      f"{r['keras_1']:.2f} | {r['fp32_1']:.2f} | {r['int8_1']:.2f} | {r['keras_32']:.2f} | "
+                      f"{r['fp32_32']:.2f} | {r['int8_32']:.2f} | {r['keras_1'] / r['fp32_1']:,.0f}× |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
