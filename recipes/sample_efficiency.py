@@ -55,14 +55,17 @@ def matched_stacked_units(task, grid_params, depth):
 
 
 def accuracy(model, test):
+    """(exact match: % of test sequences whose whole answer is right, % of answer symbols right)."""
     ids, targets, weights = test
     probabilities = np.asarray(model.predict(ids, batch_size=250, verbose=0))
-    return 100.0 * float(np.mean(sequence_tasks.solved(probabilities, targets, weights)))
+    symbols = (np.argmax(probabilities, -1) == targets)[weights > 0]
+    return (round(100.0 * float(np.mean(sequence_tasks.solved(probabilities, targets, weights))), 2),
+            round(100.0 * float(np.mean(symbols)), 2))
 
 
 def train_until(model, task, budget, threshold, every, batch_size, learning_rate, seed, log):
-    """Train on fresh batches until test accuracy ≥ `threshold` or `budget` samples; returns
-    (samples to threshold or None, curve [(samples, accuracy %)], seconds)."""
+    """Train on fresh batches until test exact match ≥ `threshold` or `budget` samples; returns
+    (samples to threshold or None, curve [(samples, exact match %, symbol accuracy %)], seconds)."""
     keras.utils.set_random_seed(seed)
     model.compile(keras.optimizers.Adam(learning_rate, clipnorm=1.0), loss="sparse_categorical_crossentropy")
     test = sequence_tasks.draw(task, TEST_SEQUENCES, [sequence_tasks.TEST_SEED, seed])
@@ -72,14 +75,16 @@ def train_until(model, task, budget, threshold, every, batch_size, learning_rate
         model.train_on_batch(ids, targets, sample_weight=weights)
         samples, step = samples + batch_size, step + 1
         if samples % every < batch_size or samples >= budget:
-            curve.append((samples, round(accuracy(model, test), 2)))
-            log(f"{model.cell_kind}: {samples:,} samples, test accuracy {curve[-1][1]:.1f}% ({time.time() - start:.0f} s)")
+            curve.append((samples, *accuracy(model, test)))
+            log(f"{model.cell_kind}: {samples:,} samples, test exact match {curve[-1][1]:.1f}%, answer symbols "
+                f"{curve[-1][2]:.1f}% ({time.time() - start:.0f} s)")
             if curve[-1][1] >= threshold:
                 return samples, curve, time.time() - start
     return None, curve, time.time() - start
 
 
-def run(task, units, depth, stacked_depth, budget, threshold, every, batch_size, learning_rate, seed, log=print):
+def run(task, units, depth, stacked_depth, budget, threshold, every, batch_size, learning_rate, seed,
+        log=lambda line: print(line, flush=True)):
     grid = build(task, "grid", units, depth)
     stacked_units = matched_stacked_units(task, grid.count_params(), stacked_depth)
     stacked = build(task, "stacked", stacked_units, stacked_depth)
@@ -91,19 +96,21 @@ def run(task, units, depth, stacked_depth, budget, threshold, every, batch_size,
                                 ("stacked LSTM", stacked, {"cell": "stacked", "units": stacked_units, "depth": stacked_depth})):
         reached, curve, seconds = train_until(model, task, budget, threshold, every, batch_size, learning_rate, seed, log)
         result["models"][name] = {"config": config, "parameters": model.count_params(), "samples_to_threshold": reached,
-                                  "final_accuracy": curve[-1][1], "curve": curve, "seconds": round(seconds)}
+                                  "final_accuracy": curve[-1][1], "final_symbol_accuracy": curve[-1][2],
+                                  "curve": curve, "seconds": round(seconds)}
     return result
 
 
 def markdown(results):
-    lines = ["| task | network | cell | parameters | samples to threshold | test accuracy at the end | time |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| task | network | depth × units | parameters | samples to threshold | exact match at the end | "
+             "answer symbols right | time |", "|---|---|---|---|---|---|---|---|"]
     for r in results:
         for name, m in r["models"].items():
             c = m["config"]
             reached = f"{m['samples_to_threshold']:,}" if m["samples_to_threshold"] else f"not within {r['budget']:,}"
             lines.append(f"| `{r['task']}` (≥ {r['threshold']}% of {r['test_sequences']:,}) | {name} | {c['depth']} × {c['units']} | "
-                         f"{m['parameters']:,} | {reached} | {m['final_accuracy']:.1f}% | {m['seconds'] / 60:.0f} min |")
+                         f"{m['parameters']:,} | {reached} | {m['final_accuracy']:.1f}% | {m['final_symbol_accuracy']:.1f}% | "
+                         f"{m['seconds'] / 60:.0f} min |")
     commands = "; ".join(f"`{r['command']}`" for r in results)
     hardware_used = "; ".join(sorted({f"{r['hardware']} ({r['backend']})" for r in results}))
     return "\n".join(lines) + f"\n\nMeasured by {commands} on {hardware_used}.\n"

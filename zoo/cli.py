@@ -44,7 +44,7 @@ def cmd_list(args):
 
 def cmd_info(args):
     import zoo
-    from zoo import registry
+    from zoo import matrix, registry
 
     card = zoo.info(args.name)
     print(f"{card['name']}: {card['summary']}\npaper: {card['paper']}\ndefault weights: {card['default_weights']}")
@@ -59,11 +59,15 @@ def cmd_info(args):
         print(f"  parameters: {rec['parameters']:,}   file: {rec['file']}   sha256: {rec['sha256']}")
         print(f"  trained by: {rec['train_command']}  ({rec['training']['epochs']} epochs, "
               f"{rec['training']['seconds'] / 60:.1f} min on {rec['training']['hardware']}, {rec['training']['backend']})")
-        for variant, result in sorted((rec.get("export") or {}).items()):
-            parity = result.get("parity_max_abs_diff", result.get("max_abs_log_prob_diff"))
-            change = result.get("accuracy_change_points", result.get("exact_match_change_points", result.get("bleu4_change_points")))
-            print(f"  export {variant}: {result['size_kib']} KiB, max |LiteRT - Keras| {parity:.2e}"
-                  + ("" if change is None else f", test metric change {change:+.2f} points") + f"  ({result['command']})")
+        for key in matrix.KEYS:  # size · test metric change · batch-1 latency, or why not (`zoo matrix`)
+            cell = (rec.get("export") or {}).get(key)
+            if cell is None:
+                print(f"  export {key}: not measured yet (zoo matrix --run --models {args.name} --weights {tag})")
+            elif "failed" in cell:
+                print(f"  export {key}: not available: {cell['failed']}")
+            else:
+                print(f"  export {key}: {matrix.cell_text(cell, {})}  ({cell['command']})"
+                      + (f"\n    why: {cell['why']}" if cell.get("why") else ""))
     if args.json:
         print(json.dumps(card, indent=2, default=str))
 

@@ -28,8 +28,10 @@ LOSS_NOTES = {
     ("draw_classifier", "tflite_int8"): ZERO_STATE_INT8,
     ("grid_lstm_lm", "tflite_int8"): ZERO_STATE_INT8,
     ("ram", "tflite_int8"): (
-        "Not diagnosed. Measured on MNIST 5k's 1,000 test digits, where 0.5 points are 5 digits; the RAMs on "
-        "Fashion-MNIST's 10,000 test images stay within budget with the same conversion."),
+        "Not diagnosed. On MNIST 5k's 1,000 test digits the RAMs' int8 files move the accuracy both ways (-1.70 "
+        "to +1.50 points: 17 digits lost to 15 won), likely as the glimpse loop turns quantised locations into "
+        "other glimpse paths (it amplifies rounding, see export_atol); on Fashion-MNIST's 10,000 test images the "
+        "same conversion stays within budget."),
     ("draw_classifier", "tflite_float16"): (
         "Not diagnosed. The float16 file stores every constant in float16 (the CPU computes in float32); the "
         "dynamic-range file, with int8 weight matrices, stays within budget, so the loss comes from a small "
@@ -57,7 +59,7 @@ def run(records, keys=KEYS, only_missing=True, log=print):
     """Export every (record, format) cell in `keys` (skipping those the card holds when
     `only_missing`) through `zoo export … --write`, into a temporary directory (the files are
     measured, not kept). A cell that cannot be made is written with why. Returns the cells run."""
-    from zoo.cli import _write_export, export_key, export_record
+    from zoo.cli import _write_export, export_record
 
     done = []
     for rec in records:
@@ -66,7 +68,6 @@ def run(records, keys=KEYS, only_missing=True, log=print):
                 continue
             fmt = "saved_model" if key == "saved_model" else "tflite"
             quantize = None if fmt == "saved_model" else key.removeprefix("tflite_")
-            assert export_key(fmt, quantize) == key
             start = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / ("saved_model" if fmt == "saved_model" else "model.tflite")
@@ -108,14 +109,10 @@ def loss_note(model, key, cell):
 
 def latency(cell):
     """(the exported file's batch-1 latency, Keras's) in ms, from whichever the cell measured."""
-    for ours, keras in (("latency_ms_batch1_litert", "latency_ms_batch1_keras"),
-                        ("latency_ms_batch1_saved_model", "latency_ms_batch1_keras"),
-                        ("latency_ms_one_text_greedy_litert", "latency_ms_one_text_greedy_keras"),
-                        ("latency_ms_one_text_greedy_saved_model", "latency_ms_one_text_greedy_keras"),
-                        ("latency_ms_one_image_beam3_litert", "latency_ms_one_image_beam3_keras"),
-                        ("latency_ms_one_image_beam3_saved_model", "latency_ms_one_image_beam3_keras")):
-        if ours in cell:
-            return cell[ours], cell[keras]
+    for measure in ("batch1", "one_text_greedy", "one_image_beam3"):
+        for ours in (f"latency_ms_{measure}_litert", f"latency_ms_{measure}_saved_model"):
+            if ours in cell:
+                return cell[ours], cell[f"latency_ms_{measure}_keras"]
     return None, None
 
 

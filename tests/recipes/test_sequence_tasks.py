@@ -74,7 +74,8 @@ def test_tiny_run_records_a_curve_and_markdown_says_when_the_threshold_was_not_r
     result = sample_efficiency.run("memorisation_20", units=8, depth=2, stacked_depth=1, budget=64, threshold=100,
                                    every=32, batch_size=32, learning_rate=1e-3, seed=0, log=lambda line: None)
     for m in result["models"].values():
-        assert [s for s, _ in m["curve"]] == [32, 64] and m["samples_to_threshold"] is None
+        assert [s for s, _, _ in m["curve"]] == [32, 64] and m["samples_to_threshold"] is None
+        assert all(0 <= exact <= symbols <= 100 for _, exact, symbols in m["curve"])
     result["command"] = "python -m recipes.sample_efficiency memorisation_20"
     assert "not within 64" in sample_efficiency.markdown([result])
 
