@@ -137,3 +137,21 @@ def test_results_rows_show_each_evaluated_cards_metric():
         if rec.get("metrics"):
             cells = rows[(f"`{rec['model']}`", f"`{rec['tag']}`")]
             assert cells[3] not in ("–", "–%"), f"{rec['model']}:{rec['tag']} shows no metric: {cells}"
+
+
+def test_matrix_prints_the_cards_cells_and_info_lists_them(capsys):
+    main(["matrix", "--models", "cnn", "--weights", "mnist5k"])
+    out = capsys.readouterr().out
+    assert "| `cnn` | `mnist5k` |" in out and "KiB" in out and "not run yet" not in out
+    main(["info", "draw_classifier"])
+    out = capsys.readouterr().out
+    assert "export tflite_int8:" in out and "why: Recurrent states that start at zero" in out
+
+
+def test_export_saved_model_reports_parity_metric_and_latency(tmp_path, capsys):
+    out = tmp_path / "cnn_saved_model"
+    main(["export", "cnn", "--weights", "mnist5k", "--format", "saved_model", "--out", str(out), "--eval-limit", "100"])
+    text = capsys.readouterr().out
+    assert (out / "saved_model.pb").exists()
+    assert "reloaded and checked against Keras" in text and "test_accuracy_saved_model" in text
+    assert "latency_ms_batch1_saved_model" in text

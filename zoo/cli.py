@@ -675,7 +675,9 @@ def results_markdown():
                 lines.append(f"{common}{'–' if beam is None else f'{beam:.2f}%'} | {trained} {parity} |")
             else:
                 int8 = export.get("tflite_int8")
-                lines.append(common + trained + (f" {int8['accuracy_change_points']:+.2f} points |" if int8 else " – |"))
+                change = "–" if not int8 else "no TFLite file (see the export matrix)" if "failed" in int8 \
+                    else f"{int8['accuracy_change_points']:+.2f} points"
+                lines.append(common + trained + f" {change} |")
         blocks.append("\n".join(lines))
     hardware = sorted({rec["training"]["hardware"] for rec in registry.all_records()})
     return "\n\n".join(blocks) + f"\n\nTrained on: {'; '.join(hardware)}. Measured by `zoo eval` / `zoo export`.\n"

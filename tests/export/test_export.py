@@ -142,3 +142,13 @@ def test_int8_keeps_the_pretrained_transformer_working(tmp_path):
     report = to_tflite(model, tmp_path / "stn.int8.tflite", quantize="int8",
                        representative=train.astype("float32") / 255, check_inputs=images.astype("float32") / 255)
     assert report.top1_agreement >= 0.97
+
+
+def test_a_conversion_failure_names_the_ops_tflite_lacks():
+    from export.tflite import convert
+
+    # RAM's random-glimpse baseline draws its locations at inference (stateless random ops).
+    model = zoo.load("ram", weights=None, image_shape=(24, 24, 1), num_classes=3, glimpses=1, glimpse_size=4,
+                     scales=1, random_glimpses=True)
+    with pytest.raises(RuntimeError, match=r"RecurrentAttentionModel: TFLite has no builtin op for StatelessRandom"):
+        convert(model)
