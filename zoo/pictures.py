@@ -301,6 +301,28 @@ def parity_accuracy_picture(records, path):
     return _save(fig, path)
 
 
+def sample_efficiency_picture(results, path):
+    """Test accuracy against training samples on Grid LSTM's sequence tasks (one panel a task):
+    answer symbols right (solid) and whole answers right (dashed), per network, from the results
+    `recipes.sample_efficiency` writes."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(results), figsize=(5 * len(results), 3.6), squeeze=False)
+    for ax, result in zip(axes[0], results):
+        for (name, model), color in zip(result["models"].items(), ("C0", "C1", "C2")):
+            samples, exact, symbols = zip(*model["curve"])
+            label = f"{name} ({model['config']['depth']} × {model['config']['units']}, {model['parameters']:,} params)"
+            ax.plot(samples, symbols, "-", color=color, label=f"{label}: answer symbols")
+            ax.plot(samples, exact, "--", color=color, label=f"{name}: whole answers")
+        ax.axhline(result["threshold"], color="grey", lw=0.5, ls=":")
+        ax.set_xlabel("training samples")
+        ax.set_ylabel("test accuracy (%)")
+        ax.set_ylim(0, 102)
+        ax.set_title(f"{result['task']}: {result['description']}", fontsize=8)
+        ax.legend(fontsize=6, loc="upper left")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
 def caption_picture(images, results, path, references=None, title="", per_row=11):
     """Show-Attend-Tell's figure: for each image, its caption and, word by word, the attention
     map α (upsampled over the image, bright = attended) at the step that emitted the word.
