@@ -23,12 +23,13 @@ the project's environment):
 """
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
 import sys
 import tempfile
-import time
+from pathlib import Path
 
 import numpy as np
 
@@ -37,13 +38,12 @@ BATCHES = (1, 64)
 
 
 def median_ms(fn, runs):
-    fn()
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1000 * float(np.median(times))
+    """`export.runtime.median_ms`, loaded from its file: the PyTorch process has NumPy but not
+    Keras, which importing the `export` package would pull in."""
+    spec = importlib.util.spec_from_file_location("runtime", Path(__file__).resolve().parents[1] / "export" / "runtime.py")
+    runtime = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runtime)
+    return runtime.median_ms(fn, runs)
 
 
 def images(batch, seed=0):
