@@ -23,6 +23,7 @@ the project's environment):
 """
 
 import argparse
+import functools
 import importlib.util
 import json
 import os
@@ -37,13 +38,18 @@ SIDE, GLIMPSES, PATCH, SCALES, STD, CLASSES = 100, 8, 12, 4, 0.1, 10
 BATCHES = (1, 64)
 
 
-def median_ms(fn, runs):
-    """`export.runtime.median_ms`, loaded from its file: the PyTorch process has NumPy but not
-    Keras, which importing the `export` package would pull in."""
+@functools.cache
+def _runtime():
+    """`export/runtime.py` loaded from its file: the PyTorch process has NumPy but not Keras, which
+    importing the `export` package would pull in."""
     spec = importlib.util.spec_from_file_location("runtime", Path(__file__).resolve().parents[1] / "export" / "runtime.py")
     runtime = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(runtime)
-    return runtime.median_ms(fn, runs)
+    return runtime
+
+
+def median_ms(fn, runs):
+    return _runtime().median_ms(fn, runs)
 
 
 def images(batch, seed=0):

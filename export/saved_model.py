@@ -1,5 +1,6 @@
 """SavedModel export with named serving signatures, checked by reloading it."""
 
+import contextlib
 import dataclasses
 import shutil
 import tempfile
@@ -32,13 +33,11 @@ def to_saved_model(model, path, check_inputs=None, atol=None):
 
     atol = getattr(model, "export_atol", 1e-4) if atol is None else atol
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     dynamic, fixed = frozen_serving_function(model), frozen_serving_function(model, batch_size=1)
     module = tf.Module()
     module.serve, module.serve_batch1 = dynamic, fixed
     signatures = {"serving_default": dynamic.get_concrete_function(), "serving_batch1": fixed.get_concrete_function()}
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    try:
+    with staged_directory(path) as staging:
         tf.saved_model.save(module, str(staging), signatures=signatures)
         diff, count = None, 0
         if check_inputs is not None:
@@ -53,13 +52,29 @@ def to_saved_model(model, path, check_inputs=None, atol=None):
             if diff > atol:
                 raise ExportParityError(f"SavedModel output differs from Keras by {diff:.2e} (allowed {atol:.0e}); "
                                         f"{path.name} was not written")
-        size = sum(f.stat().st_size for f in staging.rglob("*") if f.is_file())
+        size = directory_size(staging)
+    return SavedModelReport(path, size, diff, count)
+
+
+@contextlib.contextmanager
+def staged_directory(path):
+    """A fresh directory beside `path` to build an export in; it replaces `path` only if the block
+    finishes without an error (a failed check leaves `path` as it was)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
+    try:
+        yield staging
         if path.exists():
             shutil.rmtree(path)
         staging.rename(path)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return SavedModelReport(path, size, diff, count)
+
+
+def directory_size(directory):
+    """Bytes of the files under `directory`."""
+    return sum(f.stat().st_size for f in Path(directory).rglob("*") if f.is_file())
 
 
 class Signature:
@@ -95,17 +110,9 @@ def to_saved_model_decoder(path, functions, open_driver, decode, inputs, atol=1e
     from export.tflite import check_decoder, save_signatures, write_decoder_sidecar
 
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
-    try:
+    with staged_directory(path) as staging:
         save_signatures(functions, staging)
         report = check_decoder(open_driver(staging), decode, inputs, atol, what=f"the SavedModel {path.name}")
-        report = {"size_kib": round(sum(f.stat().st_size for f in staging.rglob("*") if f.is_file()) / 1024, 1),
-                  **report}
-        if path.exists():
-            shutil.rmtree(path)
-        staging.rename(path)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        report = {"size_kib": round(directory_size(staging) / 1024, 1), **report}
     write_decoder_sidecar(path, sidecar or {}, None, report)
     return report

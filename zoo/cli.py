@@ -12,6 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.matrix import FORMATS as MATRIX_FORMATS
+
 QUANT_CHOICES = ("fp32", "float16", "dynamic", "int8")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TensorFlow's start-up chatter off the terminal
 
@@ -208,7 +210,7 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
                "input_spec": rec["input_spec"], "check": result}
     store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2) + "\n")
     if write_card:
-        _write_export(rec, quantize, result)
+        _write_export(rec, export_key(fmt, quantize), result)
     return result
 
 
@@ -229,27 +231,30 @@ def export_key(fmt, quantize):
     return "saved_model" if fmt == "saved_model" else f"tflite_{quantize}"
 
 
+def export_format(key):
+    """(format, quantize) of a card's `export` entry `key`: the inverse of `export_key`."""
+    return ("saved_model", None) if key == "saved_model" else ("tflite", key.removeprefix("tflite_"))
+
+
 def export_command(rec, key):
     """The command that measures export entry `key` of `rec` and writes it into its card."""
-    fmt = "saved_model" if key == "saved_model" else "tflite"
-    quantize = "" if key == "saved_model" else f" --quantize {key.removeprefix('tflite_')}"
-    return f"zoo export {rec['model']} --weights {rec['tag']} --format {fmt}{quantize} --write"
+    fmt, quantize = export_format(key)
+    return (f"zoo export {rec['model']} --weights {rec['tag']} --format {fmt}"
+            + (f" --quantize {quantize}" if quantize else "") + " --write")
 
 
 def _write_export(rec, key, result):
-    """Record an export result (without its local path) in the model card, under `key`
-    ("saved_model", or a TFLite quantization: "fp32", "int8", … stored as "tflite_int8"), with
-    why it loses more than the budget where it does (`zoo.matrix.loss_note`)."""
+    """Record an export result (without its local path) in the model card under `key`
+    (`export_key`), with why it loses more than the budget where it does (`zoo.matrix.loss_note`)."""
     from zoo import registry
     from zoo import weights as store
-
     from zoo.matrix import loss_note
 
-    key = key if key == "saved_model" else export_key("tflite", key.removeprefix("tflite_"))
     fresh = registry.record(rec["model"], rec["tag"])
     entry = {k: v for k, v in result.items() if k != "path"}
-    if loss_note(rec["model"], key, entry):
-        entry["why"] = loss_note(rec["model"], key, entry)
+    why = loss_note(rec["model"], key, entry)
+    if why:
+        entry["why"] = why
     entry["command"] = export_command(rec, key)
     fresh["export"] = {**(fresh.get("export") or {}), key: entry}
     store.atomic_write_text(registry.record_path(rec["model"], rec["tag"]),
@@ -287,7 +292,7 @@ def _export_saved_model(model, rec, check, out, write_card, metrics=None):
         "latency_ms_batch1_keras": round(median_ms(lambda: keras(**{input_name: one})), 3),
     }
     if write_card:
-        _write_export(rec, "saved_model", result)
+        _write_export(rec, export_key("saved_model", None), result)
     return result
 
 
@@ -311,12 +316,12 @@ def _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit
     # Per kind: the driver, the test metrics (the first also as a change), the latency measured
     # (one input, decoded as the method does by default), 200 check inputs and the exporters.
     if hasattr(model, "translate"):
-        driver, evaluate, decode = seq2seq.Translator, evaluate_translation, model.translate
+        driver, evaluate, method = seq2seq.Translator, evaluate_translation, "translate"
         metrics, latency = ["exact_match"], "one_text_greedy"
         inputs = data.load_texts(dataset, split, limit=200)[0]
         to_tflite, to_saved_model = seq2seq.to_tflite_translator, seq2seq.to_saved_model_translator
     else:
-        driver, evaluate, decode = captioner.Captioner, evaluate_captions, model.caption
+        driver, evaluate, method = captioner.Captioner, evaluate_captions, "caption"
         metrics, latency = ["bleu4", "caption_accuracy"], "one_image_beam3"
         inputs = _test_scenes(rec, limit=200)[0]
         to_tflite, to_saved_model = captioner.to_tflite_captioner, captioner.to_saved_model_captioner
@@ -339,12 +344,11 @@ def _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit
         if i == 0:
             result[f"{name}_change_points"] = round(measured[name] - keras_metrics[name], 2)
     one = inputs[:1]
-    exported_decode = exported.translate if hasattr(exported, "translate") else exported.caption
     result["test_examples"] = keras_metrics["examples"]
-    result[f"latency_ms_{latency}_{runner}"] = round(median_ms(lambda: exported_decode(one), runs=20), 3)
-    result[f"latency_ms_{latency}_keras"] = round(median_ms(lambda: decode(one), runs=20), 3)
+    result[f"latency_ms_{latency}_{runner}"] = round(median_ms(lambda: getattr(exported, method)(one), runs=20), 3)
+    result[f"latency_ms_{latency}_keras"] = round(median_ms(lambda: getattr(model, method)(one), runs=20), 3)
     if write_card:
-        _write_export(rec, "saved_model" if fmt == "saved_model" else quantize, result)
+        _write_export(rec, export_key(fmt, quantize), result)
     return result
 
 
@@ -379,7 +383,7 @@ def _export_generator(model, rec, fmt, quantize, out, write_card):
     sidecar = {"model": rec["model"], "tag": rec["tag"], "quantize": quantize, "generator": meta, "check": result}
     store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2) + "\n")
     if write_card:
-        _write_export(rec, quantize, result)
+        _write_export(rec, export_key(fmt, quantize), result)
     return result
 
 
@@ -427,7 +431,7 @@ def _export_language_model(model, rec, fmt, quantize, out, write_card, eval_limi
     sidecar = {"model": rec["model"], "tag": rec["tag"], "quantize": quantize, "language_model": meta, "check": result}
     store.atomic_write_text(Path(str(path) + ".json"), json.dumps(sidecar, indent=2, ensure_ascii=False) + "\n")
     if write_card:
-        _write_export(rec, quantize, result)
+        _write_export(rec, export_key(fmt, quantize), result)
     return result
 
 
@@ -769,7 +773,7 @@ def cmd_matrix(args):
     records = [rec for rec in registry.all_records()
                if (not args.models or rec["model"] in args.models) and (not args.weights or rec["tag"] in args.weights)]
     if args.run:
-        keys = [matrix.KEYS[matrix.FORMATS.index(f)] for f in args.formats]
+        keys = [export_key("saved_model" if f == "saved_model" else "tflite", f) for f in args.formats]
         matrix.run(records, keys, only_missing=not args.again)
         records = [registry.record(rec["model"], rec["tag"]) for rec in records]
     text = matrix.markdown(records)
@@ -885,8 +889,7 @@ def main(argv=None):
     p.add_argument("--again", action="store_true", help="with --run: measure every selected cell again")
     p.add_argument("--models", nargs="*", help="only these models")
     p.add_argument("--weights", nargs="*", help="only these weights tags")
-    p.add_argument("--formats", nargs="*", default=["saved_model", "fp32", "float16", "dynamic", "int8"],
-                   choices=["saved_model", "fp32", "float16", "dynamic", "int8"])
+    p.add_argument("--formats", nargs="*", default=list(MATRIX_FORMATS), choices=MATRIX_FORMATS)
     p.add_argument("--update-readme", action="store_true", help="write the table into README.md between its markers")
     p.add_argument("--readme", default="README.md")
     p.set_defaults(func=cmd_matrix)

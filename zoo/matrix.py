@@ -59,15 +59,14 @@ def run(records, keys=KEYS, only_missing=True, log=print):
     """Export every (record, format) cell in `keys` (skipping those the card holds when
     `only_missing`) through `zoo export … --write`, into a temporary directory (the files are
     measured, not kept). A cell that cannot be made is written with why. Returns the cells run."""
-    from zoo.cli import _write_export, export_record
+    from zoo.cli import _write_export, export_format, export_record
 
     done = []
     for rec in records:
         for key in keys:
             if only_missing and measured((rec.get("export") or {}).get(key), key):
                 continue
-            fmt = "saved_model" if key == "saved_model" else "tflite"
-            quantize = None if fmt == "saved_model" else key.removeprefix("tflite_")
+            fmt, quantize = export_format(key)
             start = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp:
                 out = Path(tmp) / ("saved_model" if fmt == "saved_model" else "model.tflite")
