@@ -6,7 +6,7 @@ at batch 1 and 64, in Keras (`predict_on_batch`) and in LiteRT (fp32, parity-che
 RAM and the same-budget 2-layer CNN as the `*_cluttered100_fashion_mnist` recipes configure them
 (RAM: 8 glimpses of 4 scales of 12×12), with every number's ratio to the 60×60 cost.
 
-    python benchmarks/ram_cost_vs_size.py [--runs 20]
+    python benchmarks/ram_cost_vs_size.py [--runs 60]
 
 Weights are freshly initialised: cost does not depend on their values. The sampler's gathers
 count as 0 FLOPs in the profiler; RAM's latency columns include them.
@@ -58,7 +58,7 @@ def measure(name, model, images, runs, workdir):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--runs", type=int, default=60)
     args = parser.parse_args()
     items, _ = data.load_arrays("mnist5k", "test", limit=64)
     results = {}

@@ -6,7 +6,7 @@ g×g. The image is first average-pooled into a pyramid (level s: 2^s × 2^s bloc
 padded), once per image; patch s is then g×g bilinear reads of level s. Where the patch lies
 on level s's block grid the result is exactly the block means of the g·2^s-pixel patch;
 elsewhere it blends neighbouring blocks. A glimpse costs k·g² reads whatever the image size:
-only the pyramid, built once with the sampler's zero border, grows with it. Reads use the
+only the pyramid, built once, grows with it. Reads use the
 shared bilinear sampler, so points outside the image are zeros, gradients reach the image, and
 the sensor exports to TFLite with builtin ops.
 
@@ -17,7 +17,7 @@ h_g = ReLU(Linear(ρ(x, l))), h_l = ReLU(Linear(l)).
 import keras
 from keras import layers, ops
 
-from layers.sampler import bilinear_sample, normalized_to_pixel, zero_border
+from layers.sampler import bilinear_sample, normalized_to_pixel
 
 
 @keras.saving.register_keras_serializable(package="attention_zoo")
@@ -36,9 +36,8 @@ class GlimpseSensor(layers.Layer):
             raise ValueError(f"size and scales must be positive; got size={size}, scales={scales}")
 
     def pyramid(self, images):
-        """Level s = `images` average-pooled by 2^s (zero-padded to even sizes), s = 0 … k−1, each
-        with the sampler's zero border (`zero_border`): built once per image, it is the only
-        part of a glimpse whose cost grows with the image."""
+        """Level s = `images` average-pooled by 2^s (zero-padded to even sizes), s = 0 … k−1: built
+        once per image, it is the only part of a glimpse whose cost grows with the image."""
         levels = [images]
         for _ in range(1, self.scales):
             level = levels[-1]
@@ -46,7 +45,7 @@ class GlimpseSensor(layers.Layer):
             if pad_h or pad_w:
                 level = ops.pad(level, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
             levels.append(ops.average_pool(level, 2, strides=2, padding="valid"))
-        return [zero_border(level) for level in levels]
+        return levels
 
     def call(self, images, locations):
         """`images` (B, H, W, C), or the list `pyramid(images)` to reuse it across glimpses."""
@@ -55,7 +54,7 @@ class GlimpseSensor(layers.Layer):
             raise ValueError(f"expected a pyramid of {self.scales} levels; got {len(levels)}")
         if locations.shape[-1] != 2:
             raise ValueError(f"locations must be (batch, 2) as (x, y) in [-1, 1]; got shape {locations.shape}")
-        height, width = levels[0].shape[1] - 2, levels[0].shape[2] - 2  # inside the zero border
+        height, width = levels[0].shape[1], levels[0].shape[2]
         locations = ops.cast(locations, "float32")  # geometry in float32, also under mixed precision
         cx = ops.reshape(normalized_to_pixel(locations[:, 0], width), (-1, 1, 1))
         cy = ops.reshape(normalized_to_pixel(locations[:, 1], height), (-1, 1, 1))
@@ -67,7 +66,7 @@ class GlimpseSensor(layers.Layer):
             # Pixel p of level s is the block mean centred at p·2^s + (2^s − 1)/2 in the image.
             x = (cx - (factor - 1) / 2) / factor + dx[None]
             y = (cy - (factor - 1) / 2) / factor + dy[None]
-            patches.append(bilinear_sample(level, x, y, bordered=True))
+            patches.append(bilinear_sample(level, x, y))
         return ops.stack(patches, axis=1)
 
     def compute_output_shape(self, images_shape, locations_shape=None):

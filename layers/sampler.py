@@ -5,7 +5,8 @@ Jaderberg et al. 2015, eq. (5):
     V_i^c = Σ_n Σ_m U_nm^c · max(0, 1 − |x_i − m|) · max(0, 1 − |y_i − n|)
 
 The image is treated as zero outside its pixels, so points off the image read 0 and
-points within one pixel of the border blend the edge with 0. Written with `keras.ops`
+points within one pixel of the border blend the edge with 0 (neighbours outside the image get
+weight 0; no padded copy of the image is made). Written with `keras.ops`
 gathers only: differentiable with respect to the image and to the sampling points,
 identical on the TensorFlow and JAX backends, and exported to TFLite as builtin
 GATHER / arithmetic ops.
@@ -26,25 +27,17 @@ def normalized_to_pixel(u, size):
     return ((u + 1.0) * size - 1.0) / 2.0
 
 
-def zero_border(images):
-    """`images` (B, H, W, C) with a one-pixel zero border: (B, H + 2, W + 2, C)."""
-    return ops.pad(images, [[0, 0], [1, 1], [1, 1], [0, 0]])
-
-
-def bilinear_sample(images, x, y, bordered=False):
+def bilinear_sample(images, x, y):
     """Sample `images` (B, H, W, C) at pixel coordinates `x`, `y` of shape (B, ...).
 
-    Returns (B, ..., C) in the images' dtype. Points outside the image read zeros. The
-    sampler reads a copy of the image with a zero border; a caller that samples one image many
-    times (RAM's glimpses) makes it once with `zero_border` and passes it with `bordered=True`
-    (x, y still address the image inside the border), so that a read costs the same whatever
-    the image size.
+    Returns (B, ..., C) in the images' dtype. Points outside the image read zeros: each of a
+    point's four neighbours is gathered at its index clamped into the image and weighted by 0
+    where it lies outside. A read costs the same whatever the image size (no padded copy of the
+    image is made), so a layer that samples one image many times (RAM's glimpses) pays for the
+    image only once.
     """
     batch = ops.shape(images)[0]
-    padded = images if bordered else zero_border(images)
-    height, width, channels = padded.shape[1], padded.shape[2], padded.shape[3]
-    if height is not None and width is not None:
-        height, width = height - 2, width - 2
+    height, width, channels = images.shape[1], images.shape[2], images.shape[3]
     if height is None or width is None or channels is None:
         raise ValueError(
             f"bilinear_sample needs static height, width and channels; got image shape {images.shape}"
@@ -56,35 +49,31 @@ def bilinear_sample(images, x, y, bordered=False):
     # a 100-pixel image on a 1/16-pixel lattice.
     x = ops.reshape(ops.cast(x, "float32"), (batch, -1))
     y = ops.reshape(ops.cast(y, "float32"), (batch, -1))
-
-    # The one-pixel zero border turns "outside the image" into an ordinary gather.
-    pw, ph = width + 2, height + 2
-    x = ops.clip(x + 1.0, 0.0, pw - 1.0)
-    y = ops.clip(y + 1.0, 0.0, ph - 1.0)
+    # Beyond one pixel outside the image every neighbour reads 0: clipping there keeps the int32
+    # indices small and leaves the value (0) and its gradient (0) unchanged.
+    x = ops.clip(x, -1.0, float(width))
+    y = ops.clip(y, -1.0, float(height))
     x0 = ops.floor(x)
     y0 = ops.floor(y)
     wx1 = x - x0
     wy1 = y - y0
     wx0 = 1.0 - wx1
     wy0 = 1.0 - wy1
-    x0 = ops.cast(x0, "int32")
-    y0 = ops.cast(y0, "int32")
-    x1 = ops.minimum(x0 + 1, pw - 1)
-    y1 = ops.minimum(y0 + 1, ph - 1)
 
-    flat = ops.reshape(padded, (-1, channels))
-    base = ops.expand_dims(ops.arange(batch, dtype="int32") * (ph * pw), 1)
+    def inside(i, size):  # 1 where pixel index i is in [0, size), else 0
+        return ops.cast(ops.logical_and(ops.greater_equal(i, 0.0), ops.less(i, float(size))), "float32")
 
-    def gather(yi, xi):
-        return ops.take(flat, base + yi * pw + xi, axis=0)
+    def index(i, size):
+        return ops.cast(ops.clip(i, 0.0, size - 1.0), "int32")
 
-    def weight(wy, wx):
-        return ops.expand_dims(ops.cast(wy * wx, images.dtype), -1)
+    flat = ops.reshape(images, (-1, channels))
+    base = ops.expand_dims(ops.arange(batch, dtype="int32") * (height * width), 1)
 
-    out = (
-        gather(y0, x0) * weight(wy0, wx0)
-        + gather(y0, x1) * weight(wy0, wx1)
-        + gather(y1, x0) * weight(wy1, wx0)
-        + gather(y1, x1) * weight(wy1, wx1)
-    )
+    def corner(yi, wy, xi, wx):
+        pixels = ops.take(flat, base + index(yi, height) * width + index(xi, width), axis=0)
+        weight = wy * inside(yi, height) * wx * inside(xi, width)
+        return pixels * ops.expand_dims(ops.cast(weight, images.dtype), -1)
+
+    out = corner(y0, wy0, x0, wx0) + corner(y0, wy0, x0 + 1.0, wx1) + corner(y0 + 1.0, wy1, x0, wx0) + corner(
+        y0 + 1.0, wy1, x0 + 1.0, wx1)
     return ops.reshape(out, (batch, *point_shape, channels))

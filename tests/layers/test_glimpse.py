@@ -57,6 +57,35 @@ def test_cost_does_not_depend_on_the_image_size():
     assert small.shape == large.shape == (2, 3, 6, 6, 1)
 
 
+def image_sized_ops(glimpses, side=400):
+    """The ops (other than RESHAPE, a view) of the TFLite graph of `glimpses` reads of one
+    400×400 image that write a tensor of at least a quarter of the image (pyramid level 1)."""
+    import tensorflow as tf
+    from ai_edge_litert.interpreter import Interpreter
+
+    sensor = GlimpseSensor(12, 4)
+
+    @tf.function(input_signature=[tf.TensorSpec((1, side, side, 1), tf.float32)])
+    def read(images):
+        pyramid = sensor.pyramid(images)
+        return tf.stack([sensor(pyramid, tf.fill((1, 2), 0.1 * t - 0.3)) for t in range(glimpses)])
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([read.get_concrete_function()], tf.Module())
+    interpreter = Interpreter(model_content=converter.convert())
+    sizes = {t["index"]: int(np.prod(t["shape"])) for t in interpreter.get_tensor_details()}
+    return sorted(op["op_name"] for op in interpreter._get_ops_details()
+                  if op["op_name"] != "RESHAPE" and max(sizes[i] for i in op["outputs"]) >= side * side // 4)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TFLite export runs on TensorFlow")
+def test_only_the_pyramid_touches_the_whole_image():
+    """Reads gather their points (out-of-image neighbours are weighted 0, not padded in): eight
+    glimpses do no more image-sized work than one, and no image-sized PAD copies the image."""
+    once = image_sized_ops(1)
+    assert once == image_sized_ops(8)
+    assert "PAD" not in once and "AVERAGE_POOL_2D" in once
+
+
 def test_bad_arguments():
     with pytest.raises(ValueError, match="must be positive"):
         GlimpseSensor(0, 1)
