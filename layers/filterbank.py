@@ -42,10 +42,16 @@ LOG_LIMIT = 20.0  # σ², δ̃, γ ∈ [e^−20, e^20]: wider than any image nee
 EPSILON = 1e-8
 
 
-def initial_bias(height, width, N):
-    """The attention head's bias before training: the grid spans the image, σ = half the stride."""
+def initial_bias(height, width, N, write=False):
+    """The attention head's bias before training: the grid spans the image, σ = half the stride δ₀.
+
+    For the write, log γ̂ = −2 log δ₀: a pixel's weights over the N normalised filters of an axis
+    sum to about 1/δ₀, so F̂_Yᵀ w F̂_X spreads a constant patch w = c as c/δ₀², and 1/γ̂ = δ₀²
+    makes it write c. With γ̂ = 1 an 8 × 8 write on 28 × 28 would start 15 times too faint.
+    """
     stride = (max(height, width) - 1) / max(N - 1, 1)
-    return [0.0, 0.0, 2.0 * math.log(max(stride / 2.0, 1.0)), 0.0, 0.0]
+    log_gamma = -2.0 * math.log(stride) if write else 0.0
+    return [0.0, 0.0, 2.0 * math.log(max(stride / 2.0, 1.0)), 0.0, log_gamma]
 
 
 def _gaussian_rows(mu, size, log_sigma2, epsilon):
@@ -168,7 +174,8 @@ class GaussianWriter(layers.Layer):
 
     def build(self, h_shape):
         _check_features(h_shape)
-        self.attention_head.bias_initializer = keras.initializers.Constant(initial_bias(*self.image_shape[:2], self.N))
+        self.attention_head.bias_initializer = keras.initializers.Constant(
+            initial_bias(*self.image_shape[:2], self.N, write=True))
         self.attention_head.build(h_shape)
         self.patch_head.build(h_shape)
 

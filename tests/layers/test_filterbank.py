@@ -65,6 +65,17 @@ def test_zero_head_output_centres_the_grid_on_the_image():
         np.testing.assert_allclose(ops.convert_to_numpy(F_Y)[0], ops.convert_to_numpy(F_Y)[0, ::-1, ::-1], atol=1e-6)
 
 
+def test_a_fresh_writer_writes_a_constant_patch_at_its_own_value():
+    """Before training (h = 0: the heads output their biases) the grid spans the canvas and
+    1/γ̂ = δ₀², so a patch of 3s paints ≈ 3 inside the grid, not 3/δ₀² (δ₀ = 27/7 on 28 × 28)."""
+    writer = GaussianWriter(8, (28, 28, 1))
+    writer.build((1, 16))
+    set_head(writer.patch_head, np.full(64, 3.0))
+    canvas = ops.convert_to_numpy(writer(np.zeros((1, 16), "float32")))[0, ..., 0]
+    assert abs(float(canvas[4:24, 4:24].mean()) - 3.0) < 0.3
+    assert ops.convert_to_numpy(writer.attention_head.bias)[4] == pytest.approx(-2 * math.log(27 / 7))
+
+
 def test_read_of_a_delta_image_peaks_at_the_nearest_filter():
     height, width, N = 20, 24, 5
     centre, stride = (12.0, 9.0), 3.0
