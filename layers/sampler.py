@@ -59,21 +59,22 @@ def bilinear_sample(images, x, y):
     wy1 = y - y0
     wx0 = 1.0 - wx1
     wy0 = 1.0 - wy1
+    # Indices in int32 from here: exact also in a fully int8-quantized TFLite file, where float
+    # arithmetic on pixel coordinates would be rounded to the coordinates' quantization step.
+    x0 = ops.cast(x0, "int32")
+    y0 = ops.cast(y0, "int32")
 
     def inside(i, size):  # 1 where pixel index i is in [0, size), else 0
-        return ops.cast(ops.logical_and(ops.greater_equal(i, 0.0), ops.less(i, float(size))), "float32")
-
-    def index(i, size):
-        return ops.cast(ops.clip(i, 0.0, size - 1.0), "int32")
+        return ops.cast(ops.logical_and(ops.greater_equal(i, 0), ops.less(i, size)), "float32")
 
     flat = ops.reshape(images, (-1, channels))
     base = ops.expand_dims(ops.arange(batch, dtype="int32") * (height * width), 1)
 
     def corner(yi, wy, xi, wx):
-        pixels = ops.take(flat, base + index(yi, height) * width + index(xi, width), axis=0)
+        pixels = ops.take(flat, base + ops.clip(yi, 0, height - 1) * width + ops.clip(xi, 0, width - 1), axis=0)
         weight = wy * inside(yi, height) * wx * inside(xi, width)
         return pixels * ops.expand_dims(ops.cast(weight, images.dtype), -1)
 
-    out = corner(y0, wy0, x0, wx0) + corner(y0, wy0, x0 + 1.0, wx1) + corner(y0 + 1.0, wy1, x0, wx0) + corner(
-        y0 + 1.0, wy1, x0 + 1.0, wx1)
+    out = corner(y0, wy0, x0, wx0) + corner(y0, wy0, x0 + 1, wx1) + corner(y0 + 1, wy1, x0, wx0) + corner(
+        y0 + 1, wy1, x0 + 1, wx1)
     return ops.reshape(out, (batch, *point_shape, channels))
