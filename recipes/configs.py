@@ -45,7 +45,7 @@ def ram_family(data, epochs, scales, cnn_units, pool_size, description):
     `scales` scales, so the coarsest patch (12·2^(k−1) px) sees most of the image. Every epoch
     draws the variant anew (new positions and clutter): a fixed draw of MNIST 5k's 4,000 digits
     is memorised (RAM 73%, CNN 55% test error on cluttered 100×100 when trained on one draw)."""
-    ram = {"glimpses": 8, "glimpse_size": 12, "scales": scales, "std": 0.1}
+    ram = {"glimpses": 8, "glimpse_size": 12, "scales": scales, "std": 0.2}
     variants = [("", {}), ("_6g", {"glimpses": 6}), ("_4g", {"glimpses": 4}), ("_random", {"random_glimpses": True})]
     recipes = [
         Recipe(f"ram_{data}{suffix}", "ram", f"{data}{suffix}", data, {**ram, **change}, epochs,

@@ -31,6 +31,25 @@ def evaluate(model, dataset, split="test", batch_size=256, limit=None):
 
 
 MC_SAMPLES = 8  # sampled glimpse paths averaged per image for RAM's second error figure
+
+
+def glimpses_on_item(model, dataset, split="test", batch_size=256, limit=None):
+    """Where RAM looks: the share (percent) of its glimpses, overall and at each step, whose centre
+    (the deterministic path) lies inside the 28×28 box of the item (`data.item_boxes`)."""
+    from layers.sampler import normalized_to_pixel
+
+    images, _ = data.load_arrays(dataset, split, limit=limit)
+    boxes = data.item_boxes(dataset, split, limit=limit)
+    hits = []
+    for start in range(0, len(images), batch_size):
+        _, attention = model(data.for_model(images[start : start + batch_size]), training=False, return_attention=True)
+        locations = np.asarray(attention["locations"])  # (B, T, 2) as (x, y) in [−1, 1]
+        x = normalized_to_pixel(locations[..., 0], images.shape[2])
+        y = normalized_to_pixel(locations[..., 1], images.shape[1])
+        top, left, bottom, right = (boxes[start : start + batch_size, i, None] - 0.5 for i in range(4))  # pixel edges
+        hits.append((y >= top) & (y < bottom) & (x >= left) & (x < right))
+    hits = np.concatenate(hits)
+    return round(100 * float(hits.mean()), 2), [round(100 * float(h), 1) for h in hits.mean(0)]
 LENGTH_BUCKETS = ((1, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 40))
 
 
@@ -167,8 +186,12 @@ def headline(metrics):
         return f"{metrics['bpc']:.3f} bits per character ({metrics['accuracy']:.2f}% next-character accuracy)"
     if "nll_bound" in metrics:
         return f"NLL ≤ {metrics['nll_bound']:.2f} nats (reconstruction {metrics['reconstruction']:.2f} + KL {metrics['kl']:.2f})"
-    mc = metrics.get(f"error_mc{MC_SAMPLES}")
-    return f"{metrics['error']:.2f}% error" + (f" ({mc:.2f}% with {MC_SAMPLES} sampled paths)" if mc is not None else "")
+    notes = []
+    if metrics.get(f"error_mc{MC_SAMPLES}") is not None:
+        notes.append(f"{metrics[f'error_mc{MC_SAMPLES}']:.2f}% with {MC_SAMPLES} sampled paths")
+    if metrics.get("glimpses_on_item") is not None:
+        notes.append(f"{metrics['glimpses_on_item']:.1f}% of glimpses on the item")
+    return f"{metrics['error']:.2f}% error" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def evaluate_record(name, tag="default", write=False, limit=None):
@@ -182,6 +205,9 @@ def evaluate_record(name, tag="default", write=False, limit=None):
         averaged = zoo.load(name, weights=rec["tag"], mc_samples=MC_SAMPLES)
         mc = evaluate(averaged, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
         metrics[f"error_mc{MC_SAMPLES}"] = mc["error"]
+    if name == "ram":
+        metrics["glimpses_on_item"], metrics["glimpses_on_item_by_step"] = glimpses_on_item(
+            model, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
     if write:
         metrics["check"] = check_metrics(model, rec["data"]["dataset"], rec["data"]["test_split"])
         rec = {**rec, "metrics": metrics, "eval_command": f"zoo eval {name} --weights {rec['tag']} --write"}

@@ -32,7 +32,7 @@ from recipes.data import coco, dates, kjv, parity, scenes, sources, ted, variant
 from recipes.data.sources import DataNotFoundError
 from zoo.registry import did_you_mean
 
-__all__ = ["ArrayBatches", "DataNotFoundError", "batches", "caption_pairs", "dataset", "epoch_examples", "epoch_order", "for_model", "fresh_draws", "info", "list_datasets", "load_arrays", "load_scenes", "load_texts", "preview"]
+__all__ = ["ArrayBatches", "DataNotFoundError", "batches", "caption_pairs", "dataset", "epoch_examples", "epoch_order", "for_model", "fresh_draws", "info", "item_boxes", "list_datasets", "load_arrays", "load_scenes", "load_texts", "preview"]
 
 SPLITS = ("train", "test")
 _MNIST_LABELS = [str(digit) for digit in range(10)]
@@ -183,6 +183,18 @@ def _arrays(name, split, seed, source, data_dir, limit):
         images, labels = sources.load(base, split, source, data_dir)
         return images[:limit], labels[:limit]
     return _variant_arrays(name, split, seed, source, data_dir, limit)
+
+
+def item_boxes(name, split="test", seed=0, limit=None):
+    """(N, 4) int boxes (top, left, bottom, right; pixel edges, bottom/right exclusive) of the 28×28
+    item in each example of a translated or cluttered variant, as `load_arrays(name, split, seed)`
+    places it: where an attention model should look."""
+    base, variant = _resolve(name)
+    if variant is None:
+        raise ValueError(f"item boxes need a translated or cluttered variant (e.g. 'cluttered100_{name}'); got {name!r}")
+    labels = sources.load(base, split, "auto", None)[1]
+    origins = variants.item_origins(variant, operator.index(seed), SPLITS.index(split), len(labels), limit)
+    return np.concatenate([origins, origins + variants.ITEM], axis=1)
 
 
 @functools.lru_cache(maxsize=2)

@@ -92,11 +92,30 @@ def _paste(canvas, patches, positions):
         np.maximum(region, patch, out=region)
 
 
+def _item_origins(rng, count, size):
+    """(2 = (y, x), count) top-left canvas pixels of the items: a chunk's first draw."""
+    return rng.integers(0, size - ITEM + 1, (2, count))
+
+
 def _translated(rng, images, start, stop, size):
     items = images[start:stop]
     canvas = np.zeros((len(items), size, size), np.uint8)
-    _paste(canvas, items, rng.integers(0, size - ITEM + 1, (2, len(items))))
+    _paste(canvas, items, _item_origins(rng, len(items), size))
     return canvas
+
+
+def item_origins(name, seed, split_index, total, count=None):
+    """(count, 2) top-left (y, x) canvas pixels of the 28×28 item in the first `count` (default:
+    all) of the `total` examples of a translated or cluttered variant, replayed from each chunk's
+    generator without drawing any image (`generate` draws them first)."""
+    variant = VARIANTS[name]
+    if getattr(variant.make, "func", None) not in (_translated, _cluttered):
+        raise ValueError(f"only translated and cluttered variants place the item at one position; got {name!r}")
+    key = zlib.crc32(name.encode())
+    n = total if count is None else min(count, total)
+    chunks = [_item_origins(np.random.default_rng([seed, split_index, key, start // CHUNK]),
+                            min(start + CHUNK, total) - start, variant.size).T for start in range(0, n, CHUNK)]
+    return np.concatenate(chunks)[:n] if chunks else np.zeros((0, 2), np.int64)
 
 
 def _cluttered(rng, images, start, stop, size, fragments):

@@ -262,6 +262,20 @@ def test_clutter_adds_ink_on_top_of_the_item(mnist5k_test):
         assert (ink >= item_ink).all() and ink.mean() > extra * item_ink.mean()
 
 
+def test_item_boxes_are_where_the_generator_put_the_item(mnist5k_test):
+    items = mnist5k_test[0][..., 0]
+    for name, exact in (("translated60_mnist5k", True), ("cluttered100_mnist5k", False)):
+        images = data.load_arrays(name, "test", seed=3)[0][..., 0]
+        boxes = data.item_boxes(name, "test", seed=3)
+        assert boxes.shape == (len(images), 4) and (boxes[:, 2:] - boxes[:, :2] == 28).all()
+        inside = np.stack([image[t:b, l:r] for image, (t, l, b, r) in zip(images, boxes)])
+        # the item itself, with clutter on top (np.maximum) where there is clutter
+        assert (inside == items).all() if exact else (inside >= items).all() and (inside > items).any()
+        np.testing.assert_array_equal(data.item_boxes(name, "test", seed=3, limit=7), boxes[:7])
+    with pytest.raises(ValueError, match="translated and cluttered"):
+        data.item_boxes("rts_mnist5k")
+
+
 def test_identity_warp_is_exact(mnist5k_test):
     items = mnist5k_test[0][:50, ..., 0]
     identity = variants._similarity(np.zeros(50), np.ones(50), 42)

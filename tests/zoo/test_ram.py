@@ -45,8 +45,23 @@ def test_location_network_learns_only_from_reinforce():
     assert norm(ce, "glimpse") > 0 and norm(ce, "core") > 0 and norm(ce, "action") > 0
     rf = gradients(ram, reinforce_only, x, y)
     assert norm(rf, "location") > 0, "REINFORCE gives the location network no gradient"
-    assert norm(rf, "glimpse") == 0.0 and norm(rf, "core") == 0.0 and norm(rf, "action") == 0.0, \
-        "REINFORCE must reach only the location network"
+    # ∇_θ log π reaches every network the policy's input h_t depends on (the paper's θ), but not
+    # the action network or the baseline, which h_t does not depend on.
+    assert norm(rf, "glimpse") > 0 and norm(rf, "core") > 0, "REINFORCE must also shape the core state"
+    assert norm(rf, "action") == 0.0 and norm(rf, "baseline") == 0.0
+
+
+def test_hybrid_loss_is_cross_entropy_plus_sigma_reinforce_plus_baseline_error():
+    """L = −log p(y|x) − σ·Σ_t log π(l_t|h_t)·(R − b_t) + Σ_t (R − b_t)², recomputed in NumPy."""
+    x, y = data()
+    for std in (0.1, 0.3):
+        ram = model(std=std)
+        out = ram(x, training=True)
+        p, log_pi, b = (np.asarray(out[k], "float64") for k in ("probabilities", "log_pi", "baseline"))
+        reward = (np.argmax(p, -1) == y)[:, None].astype("float64")
+        expected = (np.mean(-np.log(p[np.arange(len(y)), y])) - std * np.mean(np.sum(log_pi * (reward - b), 1))
+                    + np.mean(np.sum((reward - b) ** 2, 1)))
+        np.testing.assert_allclose(float(ram.compute_loss(x, y, out)), expected, rtol=1e-4)
 
 
 def test_hybrid_loss_gives_every_part_a_gradient():
@@ -108,3 +123,18 @@ def test_round_trip_and_bad_input(tmp_path):
         ram(np.zeros((1, 32, 32, 1), np.uint8))
     with pytest.raises(ValueError, match="glimpses and mc_samples must be"):
         zoo.load("ram", weights=None, glimpses=0)
+
+
+def test_glimpses_on_item_counts_centres_inside_the_item_box():
+    from recipes import data
+    from recipes.evaluate import glimpses_on_item
+
+    boxes = data.item_boxes("translated60_mnist5k", "test", limit=10)
+
+    def looks_at_the_item_then_a_corner(images, training=False, return_attention=False):
+        assert len(images) == len(boxes)  # one batch
+        centre = (boxes[:, [1, 0]] + 13.5) * 2 / 60 - 1 + 1 / 60  # the item's centre pixel (x, y), normalised
+        locations = np.stack([centre, np.ones_like(centre)], axis=1)  # then (1, 1): the last pixel's far edge
+        return None, {"locations": locations}
+
+    assert glimpses_on_item(looks_at_the_item_then_a_corner, "translated60_mnist5k", limit=10) == (50.0, [100.0, 0.0])

@@ -8,13 +8,18 @@ For t = 0 … T−1:
 p(y | x) = softmax(Linear(h_T))                                   action network
 
 Training (`fit`) minimises the hybrid loss
-    L = −log p(y|x)  −  Σ_t log π(l_t | h_t) · (R − b_t)  +  Σ_t (R − b_t)²,   R = 1[argmax p = y].
-The sampled locations are cut from the graph (stop_gradient), and the location network and
-the baseline read h_t through stop_gradient: the classification loss trains the glimpse, core
-and action networks, REINFORCE alone trains the location network, the squared error alone
-the baseline. At inference the locations are the means μ_t (deterministic); `mc_samples=M`
-averages p over M sampled episodes instead. Locations are normalised: (0, 0) is the image
-centre and ±1 its edges, so σ is in units of half the image side.
+    L = −log p(y|x)  −  σ · Σ_t log π(l_t | h_t) · (R − b_t)  +  Σ_t (R − b_t)²,   R = 1[argmax p = y].
+The sampled locations are cut from the graph (stop_gradient), so the classification loss never
+reaches the location network: REINFORCE alone trains it. REINFORCE's gradient also flows on
+into the core and glimpse networks (the paper's ∇_θ log π over all of θ): that is what teaches
+the core state to hold where the item is. Its gradient at μ_t is (l_t − μ_t)/σ² · (R − b_t)
+= ε/σ · (R − b_t), ε ~ N(0, 1); the factor σ brings it to the cross-entropy's scale. Unscaled,
+its noise swamps Adam's moment estimates for the shared weights and classification stalls
+(cluttered MNIST 5k, σ = 0.2, 100 epochs: 81% test error with weight 1, 78% with 0.5, 62% with
+σ; 400 epochs: 17% with σ, 39% with the core cut off from REINFORCE). The baseline reads h_t through
+stop_gradient: its squared error trains it alone. At inference the locations are the means μ_t
+(deterministic); `mc_samples=M` averages p over M sampled episodes instead. Locations are
+normalised: (0, 0) is the image centre and ±1 its edges, so σ is in units of half the image side.
 """
 
 import keras
@@ -60,7 +65,7 @@ class RecurrentAttentionModel(ImageClassifier):
         glimpses=8,
         glimpse_size=12,
         scales=3,
-        std=0.1,
+        std=0.2,
         glimpse_units=128,
         location_units=128,
         hidden_units=256,
@@ -95,7 +100,7 @@ class RecurrentAttentionModel(ImageClassifier):
         for t in range(self.glimpses):
             # An integer seed (inference) would draw the same numbers at every step: offset it by t.
             step_seed = seed + t if isinstance(seed, int) else seed
-            mean = ops.cast(self.locator(ops.stop_gradient(h)), "float32")  # the policy in float32
+            mean = ops.cast(self.locator(h), "float32")  # the policy in float32
             if self.random_glimpses:
                 location = keras.random.uniform((batch, 2), -1.0, 1.0, seed=step_seed)
             elif sample:
@@ -134,7 +139,7 @@ class RecurrentAttentionModel(ImageClassifier):
         return probabilities
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """Cross-entropy + REINFORCE with the learned baseline + the baseline's squared error."""
+        """Cross-entropy + σ·REINFORCE with the learned baseline + the baseline's squared error."""
         labels = ops.cast(ops.reshape(y, (-1,)), "int32")
         if not isinstance(y_pred, dict):  # evaluate(): the deterministic path has no policy terms
             return ops.mean(keras.losses.sparse_categorical_crossentropy(labels, ops.cast(y_pred, "float32")))
@@ -143,7 +148,7 @@ class RecurrentAttentionModel(ImageClassifier):
         reward = ops.cast(ops.equal(ops.cast(ops.argmax(probabilities, -1), "int32"), labels), "float32")
         reward = ops.expand_dims(ops.stop_gradient(reward), 1)
         advantage = ops.stop_gradient(reward - y_pred["baseline"])
-        reinforce = -ops.mean(ops.sum(y_pred["log_pi"] * advantage, axis=1))
+        reinforce = -self.std * ops.mean(ops.sum(y_pred["log_pi"] * advantage, axis=1))
         baseline_error = ops.mean(ops.sum(ops.square(reward - y_pred["baseline"]), axis=1))
         return cross_entropy + reinforce + baseline_error
 
