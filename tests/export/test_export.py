@@ -72,15 +72,30 @@ def test_nothing_is_written_without_check_inputs(stn, tmp_path):
 def test_a_file_that_fails_parity_is_not_kept(stn, tmp_path, monkeypatch):
     real_compare = tflite_module.compare
 
-    def off_by_one(*args, **kwargs):
+    def one_in_a_hundred_off(*args, **kwargs):
         report = real_compare(*args, **kwargs)
-        report.max_abs_diff = 1.0
+        report.max_abs_diff, report.matching = 1.0, 0.99
         return report
 
-    monkeypatch.setattr(tflite_module, "compare", off_by_one)
-    with pytest.raises(ExportParityError, match="was not written"):
+    monkeypatch.setattr(tflite_module, "compare", one_in_a_hundred_off)
+    with pytest.raises(ExportParityError, match=r"99.00% of the \d+ check inputs match .* \(required 100%\).* was not written"):
         to_tflite(stn, tmp_path / "bad.tflite", check_inputs=real_like())
     assert list(tmp_path.iterdir()) == []
+    stn.export_matching = 0.99  # a model whose path can fork at a boundary (RAM) admits a share
+    try:
+        to_tflite(stn, tmp_path / "ok.tflite", check_inputs=real_like())
+    finally:
+        del stn.export_matching
+    assert (tmp_path / "ok.tflite").exists()
+
+
+def test_agreement_is_per_input_within_atol_and_in_class():
+    expected = {"probabilities": np.array([[0.9, 0.1], [0.6, 0.4], [0.2, 0.8]]), "z": np.zeros((3, 2, 2))}
+    got = {"probabilities": np.array([[0.9, 0.1], [0.4, 0.6], [0.2, 0.8]]), "z": np.zeros((3, 2, 2))}
+    got["z"][2, 1, 1] = 0.05
+    diff, match = tflite_module.agreement(expected, got, atol=0.01)
+    np.testing.assert_allclose(diff, [0.0, 0.2, 0.05])
+    assert match.tolist() == [True, False, False]  # the second changes class, the third is off in z
 
 
 def test_runtime_refuses_wrong_inputs(stn, tmp_path):

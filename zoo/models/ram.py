@@ -54,9 +54,15 @@ class RecurrentAttentionModel(ImageClassifier):
     # which moves the next location by a few ε (×4 a glimpse, measured on trained weights).
     # After 8 glimpses Keras on TensorFlow and on JAX differ by up to 7.6e-3 in probability, and
     # the TFLite file of ram:cluttered100_fashion_mnist by up to 2.5e-2 from Keras on its 256
-    # check images (one conversion; another gave 6.7e-3). An export is held to 5e-2 and must
-    # agree on every top-1 class; its test accuracy is measured beside Keras's.
+    # check images (one conversion; another gave 6.7e-3). And since the policy reads the image, an
+    # input whose path passes near a decision boundary of the location network can take another
+    # path: once REINFORCE shaped the core, Keras on TensorFlow and on JAX differ by more than
+    # 5e-2 or in class on 0.7% of the first 2,000 test images of ram:cluttered100_fashion_mnist
+    # (the TFLite file on 1 of its 256 check images, the SavedModel on 3). An export is held to
+    # 5e-2 and the same top-1 class on 98% of its check images; its test accuracy is measured
+    # beside Keras's.
     export_atol = 5e-2
+    export_matching = 0.98
 
     def __init__(
         self,
