@@ -178,7 +178,7 @@ RECIPES = {
         # 4 scales on 100×100, 256,269 with 3 on 60×60).
         *ram_family("cluttered100_fashion_mnist", 50, 4, 100, 3, "on 100×100 cluttered Fashion-MNIST (8 fragments)"),
         *ram_family("translated60_fashion_mnist", 8, 3, 53, 2, "on 60×60 translated Fashion-MNIST"),
-        *ram_family("cluttered100_mnist5k", 100, 4, 100, 3, "on 100×100 cluttered MNIST 5k (8 fragments)"),
+        *ram_family("cluttered100_mnist5k", 400, 4, 100, 3, "on 100×100 cluttered MNIST 5k (8 fragments)"),
         *ram_family("translated60_mnist5k", 100, 3, 53, 2, "on 60×60 translated MNIST 5k"),
         *seq2seq_family(epochs=4),
         # Online only (TFDS download): the same model on real sentences, word level, 8k words a side.
