@@ -31,6 +31,7 @@ def evaluate(model, dataset, split="test", batch_size=256, limit=None):
 
 
 MC_SAMPLES = 8  # sampled glimpse paths averaged per image for RAM's second error figure
+LENGTH_BUCKETS = ((1, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 40))
 
 
 def glimpses_on_item(model, dataset, split="test", batch_size=256, limit=None):
@@ -50,7 +51,6 @@ def glimpses_on_item(model, dataset, split="test", batch_size=256, limit=None):
         hits.append((y >= top) & (y < bottom) & (x >= left) & (x < right))
     hits = np.concatenate(hits)
     return round(100 * float(hits.mean()), 2), [round(100 * float(h), 1) for h in hits.mean(0)]
-LENGTH_BUCKETS = ((1, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 40))
 
 
 def evaluate_translation(translator, dataset, split="test", limit=None, beam_size=1):
