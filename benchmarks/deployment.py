@@ -11,7 +11,7 @@ their files offer no full int8 (the state fed back each step would be quantized)
 column times the dynamic-range file (marked "dyn"). A generator (DRAW) is timed on noise → images
 through its serving function on both sides.
 
-    python benchmarks/deployment.py [--all] [--runs 20] [--threads N]
+    python benchmarks/deployment.py [--all] [--runs 20] [--models NAME ...]
 """
 
 import argparse
@@ -76,6 +76,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--all", action="store_true", help="every weights tag, not only each model's default")
     parser.add_argument("--runs", type=int, default=20, help="timed calls at batch 1 (a quarter of them at batch 32)")
+    parser.add_argument("--models", nargs="*", help="only these models (default: every registered model)")
     args = parser.parse_args()
     import keras
 
@@ -86,7 +87,7 @@ def main():
     print(header)
     print("|" + "---|" * header.count(" | ") + "---|")
     with tempfile.TemporaryDirectory() as workdir:
-        for name in zoo.list_models():
+        for name in args.models or zoo.list_models():
             tags = registry.records(name) if args.all else {registry.entry(name).default_weights: None}
             for tag in tags:
                 rec = registry.record(name, tag)

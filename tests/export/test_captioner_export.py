@@ -16,15 +16,15 @@ DATASET = "scenes_fashion_mnist"
 IMAGES = data.for_model(data.load_scenes(DATASET, "test", limit=12).images)
 
 
-def captioner_model(kind):
+def captioner_model(kind, init="mean"):
     keras.utils.set_random_seed(0)
-    return zoo.load("show_attend_tell", weights=None, tokens=scenes.words(DATASET), attention=kind,
+    return zoo.load("show_attend_tell", weights=None, tokens=scenes.words(DATASET), attention=kind, init=init,
                     filters=(4, 8, 8), embedding_dim=8, units=16, attention_units=8)
 
 
-@pytest.mark.parametrize("kind", ["soft", "hard", "none"])
-def test_litert_captions_like_keras(kind, tmp_path):
-    model = captioner_model(kind)
+@pytest.mark.parametrize("kind, init", [("soft", "zeros"), ("soft", "mean"), ("hard", "zeros"), ("none", "zeros")])
+def test_litert_captions_like_keras(kind, init, tmp_path):
+    model = captioner_model(kind, init)
     path = tmp_path / "c.tflite"
     report = to_tflite_captioner(model, path, IMAGES)
     assert report["identical_outputs_percent"] == 100.0 and report["identical_beam3_outputs_percent"] == 100.0

@@ -56,6 +56,19 @@ def test_annotations_carry_their_cell_centre():
     np.testing.assert_allclose(a[0, 8 * 2 + 5, -2:], [-3 / 8, 3 / 8])  # row 2, column 5
 
 
+def test_zero_initial_state_leaves_the_image_to_the_context(scenes_batch):
+    images, _ = scenes_batch
+    paper, zeros = model(), model(init="zeros")
+    start = paper.encode(images)
+    assert np.abs(np.asarray(start["h"])).max() > 0 and np.abs(np.asarray(start["c"])).max() > 0
+    start = zeros.encode(images)
+    assert np.asarray(start["h"]).shape == (4, 16) and not np.asarray(start["h"]).any() and not np.asarray(start["c"]).any()
+    assert not [w.path for w in zeros.weights if "W_h0" in w.path or "W_c0" in w.path]
+    assert zeros.get_config()["init"] == "zeros"
+    with pytest.raises(ValueError, match="init must be one of"):
+        model(init="ones")
+
+
 def test_training_adds_the_attention_losses(scenes_batch):
     x, _ = model().teacher_forcing(*scenes_batch)
     for kind, count in (("soft", 1), ("hard", 2), ("none", 0)):

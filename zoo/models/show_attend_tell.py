@@ -3,8 +3,9 @@
 Encoder: a CNN (or a `keras.applications` backbone) turns the image into an H′×W′ grid of
 features; each of the L = H′·W′ annotation vectors a_i is the feature at cell i with that cell's
 centre (y_i, x_i) ∈ [−1, 1]² appended, so a context ẑ carries where it was read from.
-Decoder, from h_0 = tanh(W_h0 ā), c_0 = tanh(W_c0 ā) with ā = (1/L) Σ_i a_i; at step t, with
-e = E y_{t−1}:
+Decoder, from h_0 = tanh(W_h0 ā), c_0 = tanh(W_c0 ā) with ā = (1/L) Σ_i a_i (the paper's
+initial state; `init="zeros"` starts from h_0 = c_0 = 0, so the image reaches the decoder only
+through ẑ); at step t, with e = E y_{t−1}:
 
     soft   ẑ_t, α_t = β_t Σ_i α_ti a_i  (`layers.attention.SoftAttention` on h_{t−1})
     hard   ẑ_t = β_t a_s, s ~ Multinomial(α_t) while training (`HardAttention`); Σ_i α_ti a_i at inference
@@ -55,11 +56,13 @@ class ShowAttendTell(keras.Model):
             width n, the f_att width.
         max_len: the longest caption in words (the decoder runs max_len + 1 steps, with </s>).
         penalty: λ of the doubly stochastic penalty.
+        init: "mean" (h_0, c_0 from the mean annotation, as the paper) or "zeros".
         entropy_weight: λ_H of hard attention's entropy bonus.
         seed: seed of hard attention's sampling.
     """
 
     ATTENTIONS = ("soft", "hard", "none")
+    INITS = ("mean", "zeros")
 
     def __init__(
         self,
@@ -75,12 +78,16 @@ class ShowAttendTell(keras.Model):
         max_len=31,
         penalty=0.05,
         entropy_weight=0.01,
+        init="mean",
         seed=None,
         **kwargs,
     ):
         super().__init__(**kwargs)
         if attention not in self.ATTENTIONS:
             raise ValueError(f"attention must be one of {self.ATTENTIONS}; got {attention!r}")
+        if init not in self.INITS:
+            raise ValueError(f"init must be one of {self.INITS}; got {init!r}")
+        self.init = init
         self.vocab = Vocabulary(tokens, "word")
         self.attention_kind = attention
         self.image_shape = tuple(int(d) for d in image_shape)
@@ -90,8 +97,9 @@ class ShowAttendTell(keras.Model):
         self.max_len, self.penalty, self.entropy_weight, self.seed = int(max_len), float(penalty), float(entropy_weight), seed
         self.encoder = self._encoder()
         self.grid = tuple(int(d) for d in self.encoder.output_shape[1:3])
-        self.init_h = layers.Dense(self.units, activation="tanh", name="W_h0")
-        self.init_c = layers.Dense(self.units, activation="tanh", name="W_c0")
+        if init == "mean":
+            self.init_h = layers.Dense(self.units, activation="tanh", name="W_h0")
+            self.init_c = layers.Dense(self.units, activation="tanh", name="W_c0")
         self.embedding = layers.Embedding(len(self.vocab), self.embedding_dim, name="E")
         self.cell = layers.LSTMCell(self.units, name="decoder")
         self.attention = {
@@ -151,6 +159,9 @@ class ShowAttendTell(keras.Model):
             if not self.attention.built:  # `project` runs before the layer's first call
                 self.attention.build((None, self.units), a.shape)
             keys = self.attention.project(a)
+        if self.init == "zeros":
+            zeros = ops.zeros((ops.shape(a)[0], self.units), a.dtype)
+            return {"h": zeros, "c": zeros, "annotations": a, "keys": keys}
         return {"h": self.init_h(mean), "c": self.init_c(mean), "annotations": a, "keys": keys}
 
     def step(self, tokens, state, training=False):
@@ -265,5 +276,6 @@ class ShowAttendTell(keras.Model):
             "max_len": self.max_len,
             "penalty": self.penalty,
             "entropy_weight": self.entropy_weight,
+            "init": self.init,
             "seed": self.seed,
         }
