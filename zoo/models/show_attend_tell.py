@@ -56,8 +56,8 @@ class ShowAttendTell(keras.Model):
             width n, the f_att width.
         max_len: the longest caption in words (the decoder runs max_len + 1 steps, with </s>).
         penalty: λ of the doubly stochastic penalty.
-        init: "mean" (h_0, c_0 from the mean annotation, as the paper) or "zeros".
         entropy_weight: λ_H of hard attention's entropy bonus.
+        init: "mean" (h_0, c_0 from the mean annotation, as the paper) or "zeros".
         seed: seed of hard attention's sampling.
     """
 
@@ -152,7 +152,6 @@ class ShowAttendTell(keras.Model):
         """images → the decoder's start state {h, c, annotations, keys} (keys: W_a a, or the
         global image vector for the no-attention baseline)."""
         a = self.annotations(self.check_images(images))
-        mean = ops.mean(a, axis=1)
         if self.attention_kind == "none":
             keys = self.attention(ops.reshape(a, (-1, a.shape[1] * a.shape[2])))
         else:
@@ -160,9 +159,11 @@ class ShowAttendTell(keras.Model):
                 self.attention.build((None, self.units), a.shape)
             keys = self.attention.project(a)
         if self.init == "zeros":
-            zeros = ops.zeros((ops.shape(a)[0], self.units), a.dtype)
-            return {"h": zeros, "c": zeros, "annotations": a, "keys": keys}
-        return {"h": self.init_h(mean), "c": self.init_c(mean), "annotations": a, "keys": keys}
+            h = c = ops.zeros((ops.shape(a)[0], self.units), a.dtype)
+        else:
+            mean = ops.mean(a, axis=1)
+            h, c = self.init_h(mean), self.init_c(mean)
+        return {"h": h, "c": c, "annotations": a, "keys": keys}
 
     def step(self, tokens, state, training=False):
         """One decoder step: y_{t−1} (B,) → p(y_t) (B, V), next state, α_t (B, L), log p(s_t) (B,)."""
