@@ -277,14 +277,18 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
     return report
 
 
+def same_top1(expected, got):
+    """Per position of the first output (sorted by name): is its top-1 over the last axis the same?"""
+    first = sorted(expected)[0]
+    return np.argmax(np.asarray(got[first]), -1) == np.argmax(np.asarray(expected[first]), -1)
+
+
 def agreement(expected, got, atol=np.inf):
     """Per input (axis 0 of every output): the max |got − expected| over every output, and whether
     it is within `atol` with the same top-1 (last axis) of the first output, at every position."""
     rows = len(next(iter(expected.values())))
     diff = np.max([np.abs(np.asarray(got[k]) - np.asarray(v)).reshape(rows, -1).max(1) for k, v in expected.items()], 0)
-    first = sorted(expected)[0]
-    same = np.argmax(np.asarray(got[first]), -1) == np.argmax(np.asarray(expected[first]), -1)
-    return diff, (diff <= atol) & same.reshape(rows, -1).all(1)
+    return diff, (diff <= atol) & same_top1(expected, got).reshape(rows, -1).all(1)
 
 
 def compare(model, runtime, feed, batch_size=64, atol=None):
@@ -298,8 +302,7 @@ def compare(model, runtime, feed, batch_size=64, atol=None):
         lite = runtime(**batch)
         keras_out = {k: np.asarray(v) for k, v in model.serving_signature()[1](**batch).items()}
         diff, match = agreement(keras_out, lite, np.inf if atol is None else atol)
-        first = sorted(keras_out)[0]
-        same = np.argmax(lite[first], -1) == np.argmax(keras_out[first], -1)
+        same = same_top1(keras_out, lite)
         agree, predictions = agree + int(np.sum(same)), predictions + same.size
         diffs.append(diff)
         matches.append(match)
