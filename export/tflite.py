@@ -47,7 +47,7 @@ class ExportReport:
     top1_agreement: float
     checked_examples: int
     ops: list
-    matching: float | None = None  # share of check inputs within `atol` of Keras in every output and with its top-1
+    matching: float  # share of check inputs within `atol` of Keras in every output and with its top-1
 
     def summary(self):
         return (
@@ -266,7 +266,7 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
         runtime = Runtime(tmp, num_threads=num_threads)
         if "FlexDelegate" in str(runtime.ops()):
             raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
-        report = compare(model, runtime, feed, atol=atol)
+        report = compare(model, runtime, feed, atol)
         report.path, report.quantize, report.size_bytes = str(path), quantize, len(flatbuffer)
         if quantize is None and report.matching < required:
             raise ExportParityError(
@@ -291,23 +291,23 @@ def agreement(expected, got, atol=np.inf):
     return diff, (diff <= atol) & same_top1(expected, got).reshape(rows, -1).all(1)
 
 
-def compare(model, runtime, feed, batch_size=64, atol=None):
+def compare(model, runtime, feed, atol, batch_size=64):
     """Run Keras and LiteRT on the same inputs; max abs diff over every output, top-1 agreement of
-    the first (over its last axis: per example, or per position of a sequence) and, given `atol`,
-    the share of inputs that match within it and in class (`agreement`)."""
+    the first (over its last axis: per example, or per position of a sequence) and the share of
+    inputs that match within `atol` and in class (`agreement`)."""
     count = len(next(iter(feed.values())))
     diffs, matches, agree, predictions = [], [], 0, 0
     for start in range(0, count, batch_size):
         batch = {n: v[start : start + batch_size] for n, v in feed.items()}
         lite = runtime(**batch)
         keras_out = {k: np.asarray(v) for k, v in model.serving_signature()[1](**batch).items()}
-        diff, match = agreement(keras_out, lite, np.inf if atol is None else atol)
+        diff, match = agreement(keras_out, lite, atol)
         same = same_top1(keras_out, lite)
         agree, predictions = agree + int(np.sum(same)), predictions + same.size
         diffs.append(diff)
         matches.append(match)
     return ExportReport("", None, 0, float(np.concatenate(diffs).max()), agree / predictions, count, runtime.ops(),
-                        None if atol is None else float(np.concatenate(matches).mean()))
+                        float(np.concatenate(matches).mean()))
 
 
 def evaluate_tflite(path, images, labels, batch_size=256, output="probabilities"):
