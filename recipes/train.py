@@ -77,7 +77,8 @@ def training_arrays(recipe, model, limit=None):
     `fresh_data`, a function epoch → that epoch's draw (`data.fresh_draws`, `data.caption_pairs`)."""
     if data.info(recipe.data)["kind"] == "captions":  # scenes drawn with seed + epoch, one reference each
         def draw(epoch):
-            return model.teacher_forcing(*data.caption_pairs(recipe.data, "train", recipe.seed + epoch, limit))
+            pairs = data.caption_pairs(recipe.data, "train", recipe.seed + epoch, limit, reference=recipe.reference)
+            return model.teacher_forcing(*pairs)
 
         return draw if recipe.fresh_data else draw(0)
     if recipe.fresh_data:

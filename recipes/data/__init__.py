@@ -161,11 +161,15 @@ def load_scenes(name, split="train", seed=0, limit=None, source="auto", data_dir
     return SCENES[name].load(name, split, seed=seed, limit=limit, source=source, data_dir=data_dir)
 
 
-def caption_pairs(name, split="train", seed=0, limit=None):
-    """(images uint8, one caption per image): the scenes drawn with `seed`, each with one of its
-    references picked at random (by `seed`), for teacher forcing."""
+def caption_pairs(name, split="train", seed=0, limit=None, reference=None):
+    """(images uint8, one caption per image): the scenes drawn with `seed`, each with its
+    reference number `reference` (0 … 4), or with None one picked at random (by `seed`), for
+    teacher forcing."""
     drawn = load_scenes(name, split, seed=seed, limit=limit)
-    picks = np.random.default_rng([seed, 11]).integers(scenes.REFERENCES, size=len(drawn))  # COCO has ≥ 5 too
+    if reference is not None and reference not in range(scenes.REFERENCES):
+        raise ValueError(f"reference must be None or one of 0 … {scenes.REFERENCES - 1}; got {reference!r}")
+    picks = (np.full(len(drawn), reference) if reference is not None
+             else np.random.default_rng([seed, 11]).integers(scenes.REFERENCES, size=len(drawn)))  # COCO has ≥ 5 too
     return drawn.images, [refs[k] for refs, k in zip(drawn.references, picks)]
 
 

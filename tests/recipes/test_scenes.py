@@ -93,6 +93,11 @@ def test_scene_dataset_names_and_errors():
     images, captions = data.caption_pairs(NAME, "test", limit=20)
     drawn = data.load_scenes(NAME, "test", limit=20)
     assert all(c in refs for c, refs in zip(captions, drawn.references)) and len(set(captions)) > 10
+    assert [refs.index(c) for c, refs in zip(captions, drawn.references)] != [0] * 20  # a random reference each
+    _, first = data.caption_pairs(NAME, "test", limit=20, reference=0)
+    assert first == [refs[0] for refs in drawn.references]  # reading order, as the recipes train
+    with pytest.raises(ValueError, match="reference must be None or one of 0 … 4; got 5"):
+        data.caption_pairs(NAME, "test", limit=2, reference=5)
 
 
 def test_coco_captions_path_on_tfds_mock_data():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import zoo
-from recipes import data
+from recipes import configs, data, train
 from recipes.data import scenes
 from recipes.evaluate import evaluate_captions
 from zoo import decoding
@@ -54,6 +54,28 @@ def test_annotations_carry_their_cell_centre():
     assert a.shape == (1, 64, 8 + 2)
     np.testing.assert_allclose(a[0, 0, -2:], [-7 / 8, -7 / 8])  # top-left cell (y, x)
     np.testing.assert_allclose(a[0, 8 * 2 + 5, -2:], [-3 / 8, 3 / 8])  # row 2, column 5
+
+
+def test_scene_recipes_train_on_the_first_reference():
+    recipe = configs.get("show_attend_tell_scenes_fashion_mnist_soft")
+    assert recipe.reference == 0
+    m = model()
+    x, y = train.training_arrays(recipe, m, limit=3)(2)  # epoch 2: scenes drawn with seed 0 + 2
+    drawn = data.load_scenes(DATASET, "train", seed=2, limit=3)
+    expected, _ = m.teacher_forcing(data.for_model(drawn.images), [refs[0] for refs in drawn.references])
+    np.testing.assert_array_equal(x["captions"], expected["captions"])
+
+
+def test_annotations_before_the_last_pool_double_the_grid(scenes_batch):
+    m = model(pool_last=False)
+    images, captions = scenes_batch
+    assert m.grid == (16, 16) and m.get_config()["pool_last"] is False
+    a = np.asarray(m.annotations(images))
+    assert a.shape == (4, 256, 8 + 2)
+    np.testing.assert_allclose(a[0, 0, -2:], [-15 / 16, -15 / 16])
+    _, alphas = m(m.teacher_forcing(images, captions)[0], return_attention=True)
+    assert np.asarray(alphas).shape == (4, 32, 256)
+    assert np.asarray(m.caption(images[:1], beam_size=1)[0]["attention"]).shape[1:] == (16, 16)
 
 
 def test_zero_initial_state_leaves_the_image_to_the_context(scenes_batch):

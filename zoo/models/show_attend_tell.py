@@ -49,6 +49,8 @@ class ShowAttendTell(keras.Model):
         attention: "soft", "hard" or "none" (the no-attention baseline).
         image_shape: (H, W, C) of the input images, values in [0, 1].
         filters: the encoder CNN, one 3×3 conv + 2×2 max-pool per entry (grid H/2^n × W/2^n).
+        pool_last: False takes the annotations before the last max-pool (grid H/2^(n−1) ×
+            W/2^(n−1)), as Xu et al. take VGG's conv5_4 before its pool.
         backbone: instead of `filters`, the name of a `keras.applications` model (e.g.
             "EfficientNetB0", which scales its own inputs); grey images are repeated to RGB and
             scaled to [0, 255]. `backbone_weights`: None or "imagenet" (needs the cached file).
@@ -70,6 +72,7 @@ class ShowAttendTell(keras.Model):
         attention="soft",
         image_shape=(64, 64, 1),
         filters=(16, 32, 64),
+        pool_last=True,
         backbone=None,
         backbone_weights=None,
         embedding_dim=32,
@@ -91,7 +94,7 @@ class ShowAttendTell(keras.Model):
         self.vocab = Vocabulary(tokens, "word")
         self.attention_kind = attention
         self.image_shape = tuple(int(d) for d in image_shape)
-        self.filters = tuple(int(f) for f in filters)
+        self.filters, self.pool_last = tuple(int(f) for f in filters), bool(pool_last)
         self.backbone_name, self.backbone_weights = backbone, backbone_weights
         self.embedding_dim, self.units, self.attention_units = int(embedding_dim), int(units), int(attention_units)
         self.max_len, self.penalty, self.entropy_weight, self.seed = int(max_len), float(penalty), float(entropy_weight), seed
@@ -119,8 +122,10 @@ class ShowAttendTell(keras.Model):
         inputs = keras.Input(self.image_shape)
         if self.backbone_name is None:
             x = inputs
-            for f in self.filters:
-                x = layers.MaxPooling2D()(layers.Conv2D(f, 3, padding="same", activation="relu")(x))
+            for i, f in enumerate(self.filters):
+                x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+                if self.pool_last or i < len(self.filters) - 1:
+                    x = layers.MaxPooling2D()(x)
         else:
             rgb = layers.Concatenate()([inputs] * 3) if self.image_shape[-1] == 1 else inputs
             backbone = getattr(keras.applications, self.backbone_name)(
@@ -269,6 +274,7 @@ class ShowAttendTell(keras.Model):
             "attention": self.attention_kind,
             "image_shape": self.image_shape,
             "filters": self.filters,
+            "pool_last": self.pool_last,
             "backbone": self.backbone_name,
             "backbone_weights": self.backbone_weights,
             "embedding_dim": self.embedding_dim,
