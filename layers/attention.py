@@ -303,6 +303,11 @@ class HardAttention(SoftAttention):
         return {**super().get_config(), "expected_prob": self.expected_prob, "seed": self.seed}
 
 
+def attention_entropy(alpha):
+    """H(α) = −Σ_i α_i log α_i over the last axis (locations), 0 · log 0 taken as 0."""
+    return -ops.sum(alpha * ops.log(ops.maximum(alpha, keras.config.epsilon())), axis=-1)
+
+
 def reinforce_loss(log_p, reward, baseline, alpha, entropy_weight=0.0):
     """The hard-attention REINFORCE loss (Xu et al. 2015, eq. 12 with baseline and entropy term).
 
@@ -322,8 +327,7 @@ def reinforce_loss(log_p, reward, baseline, alpha, entropy_weight=0.0):
     if len(log_p.shape) > 1:
         log_p = ops.sum(log_p, axis=tuple(range(1, len(log_p.shape))))
     advantage = ops.stop_gradient(ops.cast(reward, log_p.dtype) - ops.cast(baseline, log_p.dtype))
-    alpha_log_alpha = alpha * ops.log(ops.maximum(alpha, keras.config.epsilon()))  # 0 where α = 0
-    entropy = -ops.sum(alpha_log_alpha, axis=tuple(range(1, len(alpha.shape))))
+    entropy = ops.sum(attention_entropy(alpha), axis=tuple(range(1, len(alpha.shape) - 1)))
     return ops.mean(-advantage * log_p - entropy_weight * entropy)
 
 

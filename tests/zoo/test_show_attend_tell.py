@@ -78,6 +78,21 @@ def test_annotations_before_the_last_pool_double_the_grid(scenes_batch):
     assert np.asarray(m.caption(images[:1], beam_size=1)[0]["attention"]).shape[1:] == (16, 16)
 
 
+def test_kernels_set_the_receptive_field_of_an_annotation():
+    """Cell (0, 0) reads pixels up to 14 with 3×3 convs throughout, up to 10 with a 1×1 last conv."""
+    images = np.random.default_rng(0).uniform(size=(1, 64, 64, 1)).astype("float32")
+    touched = images.copy()
+    touched[0, 12, 12, 0] += 1.0
+    for kernels, reaches in ((None, True), ((3, 3, 1), False)):
+        m = model(kernels=kernels)
+        before, after = (np.asarray(m.annotations(x))[0, 0, :-2] for x in (images, touched))
+        assert (not np.allclose(before, after)) is reaches, kernels
+    assert model(kernels=(3, 3, 1)).get_config()["kernels"] == (3, 3, 1)
+    assert model().get_config()["kernels"] == (3, 3, 3)
+    with pytest.raises(ValueError, match=r"kernels must give one positive side per entry of filters \(4, 8, 8\); got \(3, 1\)"):
+        model(kernels=(3, 1))
+
+
 def test_zero_initial_state_leaves_the_image_to_the_context(scenes_batch):
     images, _ = scenes_batch
     paper, zeros = model(), model(init="zeros")
@@ -100,6 +115,21 @@ def test_training_adds_the_attention_losses(scenes_batch):
         assert all(np.isfinite(float(loss)) for loss in m.losses)
     m = model("hard")
     assert [w.path for w in m.non_trainable_weights if "baseline" in w.path], "the REINFORCE baseline is not saved"
+
+
+def test_focus_adds_the_mean_entropy_of_alpha_over_the_words(scenes_batch):
+    x, y = model().teacher_forcing(*scenes_batch)
+    m = model(focus=0.1)
+    _, alphas = m(x, training=True, return_attention=True)
+    penalty, focus = (float(loss) for loss in m.losses)
+    alphas, valid = np.asarray(alphas, np.float64), y != 0
+    entropy = -np.sum(alphas * np.log(np.maximum(alphas, 1e-7)), axis=-1)
+    assert focus == pytest.approx(0.1 * entropy[valid].mean(), rel=1e-4)
+    assert 0 < entropy[valid].mean() <= np.log(alphas.shape[-1]) + 1e-6
+    plain = model()
+    plain(x, training=True)
+    assert [float(loss) for loss in plain.losses] == [pytest.approx(penalty)]  # focus 0: the penalty alone
+    assert m.get_config()["focus"] == 0.1 and model().get_config()["focus"] == 0.0
 
 
 def test_beam_of_one_is_greedy_and_captions_carry_maps(scenes_batch):

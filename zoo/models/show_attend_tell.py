@@ -16,7 +16,8 @@ through ẑ); at step t, with e = E y_{t−1}:
 `fit` uses teacher forcing on {"images": (B, H, W, C) in [0, 1], "captions": <s> y_1 … y_T </s>
 ids, 0-padded to (B, max_len + 2)} against y = captions[:, 1:]; the decoder reads
 captions[:, :-1]. The loss is the mean cross-entropy of the real words plus, with attention,
-the doubly stochastic penalty λ Σ_i (1 − Σ_t α_ti)², and for hard attention the REINFORCE term
+the doubly stochastic penalty λ Σ_i (1 − Σ_t α_ti)², the focus term λ_F · mean_t H(α_t) (0 by
+default), and for hard attention the REINFORCE term
 of `layers.attention.reinforce_loss` (reward: the caption's log-likelihood; a moving-average
 baseline; an entropy bonus), per word like the cross-entropy. `caption(images, beam_size)`
 returns words, scores and one attention map (H′, W′) per word.
@@ -26,7 +27,8 @@ import keras
 import numpy as np
 from keras import layers, ops
 
-from layers.attention import HardAttention, MovingAverageBaseline, SoftAttention, doubly_stochastic_penalty, reinforce_loss
+from layers.attention import (HardAttention, MovingAverageBaseline, SoftAttention, attention_entropy, doubly_stochastic_penalty,
+                              reinforce_loss)
 from zoo import decoding
 from zoo.models.base import check_images
 from zoo.registry import register_model
@@ -48,7 +50,9 @@ class ShowAttendTell(keras.Model):
         tokens: the caption words (the vocabulary, saved in the config).
         attention: "soft", "hard" or "none" (the no-attention baseline).
         image_shape: (H, W, C) of the input images, values in [0, 1].
-        filters: the encoder CNN, one 3×3 conv + 2×2 max-pool per entry (grid H/2^n × W/2^n).
+        filters: the encoder CNN, one conv + 2×2 max-pool per entry (grid H/2^n × W/2^n).
+        kernels: each conv's side (default 3 for every entry); 1 in the last entries shrinks an
+            annotation's receptive field (3, 3, 3 reads 22 px around its cell; 3, 3, 1 reads 14).
         pool_last: False takes the annotations before the last max-pool (grid H/2^(n−1) ×
             W/2^(n−1)), as Xu et al. take VGG's conv5_4 before its pool.
         backbone: instead of `filters`, the name of a `keras.applications` model (e.g.
@@ -59,6 +63,8 @@ class ShowAttendTell(keras.Model):
         max_len: the longest caption in words (the decoder runs max_len + 1 steps, with </s>).
         penalty: λ of the doubly stochastic penalty.
         entropy_weight: λ_H of hard attention's entropy bonus.
+        focus: λ_F, the weight of the mean entropy of α_t over a caption's words, penalised: it
+            sharpens attention onto fewer cells (0: off, as the paper).
         init: "mean" (h_0, c_0 from the mean annotation, as the paper) or "zeros".
         seed: seed of hard attention's sampling.
     """
@@ -72,6 +78,7 @@ class ShowAttendTell(keras.Model):
         attention="soft",
         image_shape=(64, 64, 1),
         filters=(16, 32, 64),
+        kernels=None,
         pool_last=True,
         backbone=None,
         backbone_weights=None,
@@ -81,6 +88,7 @@ class ShowAttendTell(keras.Model):
         max_len=31,
         penalty=0.05,
         entropy_weight=0.01,
+        focus=0.0,
         init="mean",
         seed=None,
         **kwargs,
@@ -95,9 +103,13 @@ class ShowAttendTell(keras.Model):
         self.attention_kind = attention
         self.image_shape = tuple(int(d) for d in image_shape)
         self.filters, self.pool_last = tuple(int(f) for f in filters), bool(pool_last)
+        self.kernels = (3,) * len(self.filters) if kernels is None else tuple(int(k) for k in kernels)
+        if len(self.kernels) != len(self.filters) or min(self.kernels, default=1) < 1:
+            raise ValueError(f"kernels must give one positive side per entry of filters {self.filters}; got {kernels!r}")
         self.backbone_name, self.backbone_weights = backbone, backbone_weights
         self.embedding_dim, self.units, self.attention_units = int(embedding_dim), int(units), int(attention_units)
         self.max_len, self.penalty, self.entropy_weight, self.seed = int(max_len), float(penalty), float(entropy_weight), seed
+        self.focus = float(focus)
         self.encoder = self._encoder()
         self.grid = tuple(int(d) for d in self.encoder.output_shape[1:3])
         if init == "mean":
@@ -122,8 +134,8 @@ class ShowAttendTell(keras.Model):
         inputs = keras.Input(self.image_shape)
         if self.backbone_name is None:
             x = inputs
-            for i, f in enumerate(self.filters):
-                x = layers.Conv2D(f, 3, padding="same", activation="relu")(x)
+            for i, (f, k) in enumerate(zip(self.filters, self.kernels)):
+                x = layers.Conv2D(f, k, padding="same", activation="relu")(x)
                 if self.pool_last or i < len(self.filters) - 1:
                     x = layers.MaxPooling2D()(x)
         else:
@@ -200,13 +212,16 @@ class ShowAttendTell(keras.Model):
         return (probabilities, alphas) if return_attention else probabilities
 
     def add_attention_losses(self, targets, probabilities, alphas, log_p):
-        """λ Σ_i (1 − Σ_t α_ti)² over the real steps; for hard attention, REINFORCE with reward
+        """λ Σ_i (1 − Σ_t α_ti)² over the real steps; λ_F times the mean entropy of α_t over
+        the real steps (when λ_F > 0); for hard attention, REINFORCE with reward
         R = log p(y | s, a), the caption's log-likelihood, against a moving average of R, and the
         entropy bonus, both divided by the mean caption length: Xu et al. weigh them against a
         caption's summed cross-entropy, `compute_loss` averages it over the words."""
         valid = ops.cast(ops.not_equal(targets, 0), "float32")
         alphas = ops.cast(alphas, "float32")
         self.add_loss(doubly_stochastic_penalty(alphas, valid, self.penalty))
+        if self.focus:
+            self.add_loss(self.focus * ops.sum(attention_entropy(alphas) * valid) / ops.maximum(ops.sum(valid), 1.0))
         if self.attention_kind == "hard":
             picked = ops.take_along_axis(ops.cast(probabilities, "float32"), ops.expand_dims(targets, -1), axis=-1)[..., 0]
             reward = ops.sum(ops.log(ops.maximum(picked, 1e-30)) * valid, axis=1)
@@ -274,6 +289,7 @@ class ShowAttendTell(keras.Model):
             "attention": self.attention_kind,
             "image_shape": self.image_shape,
             "filters": self.filters,
+            "kernels": self.kernels,
             "pool_last": self.pool_last,
             "backbone": self.backbone_name,
             "backbone_weights": self.backbone_weights,
@@ -283,6 +299,7 @@ class ShowAttendTell(keras.Model):
             "max_len": self.max_len,
             "penalty": self.penalty,
             "entropy_weight": self.entropy_weight,
+            "focus": self.focus,
             "init": self.init,
             "seed": self.seed,
         }
