@@ -220,7 +220,7 @@ RECIPES = {
                {"backbone": "EfficientNetB0", "backbone_weights": "imagenet", "embedding_dim": 256, "units": 512,
                 "attention_units": 256, "penalty": 0.05, "attention": "soft"}, epochs=10, batch_size=32,
                description="COCO captions, soft attention on EfficientNetB0 features (needs TFDS to download COCO)"),
-        # Captioned scenes: 60 epochs of 20,000 new scenes, ~25–36 minutes a recipe on one core of the 2-core CPU
+        # Captioned scenes: 60 epochs of 20,000 new scenes, ~27–37 minutes a recipe on one core of the 2-core CPU
         # (TensorFlow, one thread); 36 epochs grounded 85.3% of the object words, 60 epochs 88.9% (first 300, soft).
         *show_attend_tell_family("scenes_fashion_mnist", epochs=60),
         # DRAW generators: ~8 minutes an epoch of 60,000 images each, two trained side by side on the 2-core CPU.
