@@ -60,8 +60,8 @@ def test_scene_recipes_train_on_the_first_reference():
     recipe = configs.get("show_attend_tell_scenes_fashion_mnist_soft")
     assert recipe.reference == 0
     m = model()
-    x, y = train.training_arrays(recipe, m, limit=3)(2)  # epoch 2: scenes drawn with seed 0 + 2
-    drawn = data.load_scenes(DATASET, "train", seed=2, limit=3)
+    x, y = train.training_arrays(recipe, m, limit=3)(2)  # epoch 2: scenes drawn with the recipe's seed + 2
+    drawn = data.load_scenes(DATASET, "train", seed=recipe.seed + 2, limit=3)
     expected, _ = m.teacher_forcing(data.for_model(drawn.images), [refs[0] for refs in drawn.references])
     np.testing.assert_array_equal(x["captions"], expected["captions"])
 
