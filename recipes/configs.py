@@ -226,7 +226,7 @@ RECIPES = {
                 "attention_units": 256, "penalty": 0.05, "attention": "soft"}, epochs=10, batch_size=32,
                description="COCO captions, soft attention on EfficientNetB0 features (needs TFDS to download COCO)"),
         # Captioned scenes: 60 epochs of 20,000 new scenes, ~27–37 minutes a recipe on one core of the 2-core CPU
-        # (TensorFlow, one thread); 36 epochs grounded 85.3% of the object words, 60 epochs 88.9% (first 300, soft).
+        # (TensorFlow, one thread); 36 epochs grounded 85.3% of the object words, 60 epochs 88.9% (first 300, soft, seed 0).
         *show_attend_tell_family("scenes_fashion_mnist", epochs=60),
         # DRAW generators: ~8 minutes an epoch of 60,000 images each, two trained side by side on the 2-core CPU.
         *draw_family("binarized_fashion_mnist", 5, "on statically binarised Fashion-MNIST"),
