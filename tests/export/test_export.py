@@ -134,12 +134,13 @@ def test_predict_on_tflite_runs_without_tensorflow(stn, tmp_path):
     assert len(lines) == 3 and {line.split()[0] for line in lines} == {"cat", "dog", "owl"}
 
 
-def test_ram_inference_path_exports_with_builtin_ops(tmp_path):
+@pytest.mark.parametrize("core", ["relu", "lstm"])
+def test_ram_inference_path_exports_with_builtin_ops(tmp_path, core):
     import keras
 
     keras.utils.set_random_seed(0)
     ram = zoo.load("ram", weights=None, image_shape=(24, 24, 1), num_classes=3, glimpses=3, glimpse_size=4,
-                   scales=2, glimpse_units=8, location_units=8, hidden_units=16)
+                   scales=2, glimpse_units=8, location_units=8, hidden_units=16, core=core)
     # A non-zero location bias so glimpses leave the centre and straddle the border.
     ram.locator.bias.assign(np.array([0.6, -0.4], "float32"))
     report = to_tflite(ram, tmp_path / "ram.tflite", check_inputs=real_like())

@@ -34,8 +34,9 @@ def norm(grads, part):
     return sum(float(np.sum(np.square(g))) for g in mine) ** 0.5
 
 
-def test_location_network_learns_only_from_reinforce():
-    ram = model()
+@pytest.mark.parametrize("core", ["relu", "lstm"])
+def test_location_network_learns_only_from_reinforce(core):
+    ram = model(core=core)
     x, y = data()
     cross_entropy = lambda out, y: keras.ops.mean(keras.losses.sparse_categorical_crossentropy(y, out["probabilities"]))  # noqa: E731
     reinforce_only = lambda out, y: -keras.ops.mean(keras.ops.sum(out["log_pi"] * 0.7, axis=1))  # noqa: E731
@@ -43,6 +44,7 @@ def test_location_network_learns_only_from_reinforce():
     assert norm(ce, "location") == 0.0, "classification gradients leak into the location network"
     assert norm(ce, "baseline") == 0.0
     assert norm(ce, "glimpse") > 0 and norm(ce, "core") > 0 and norm(ce, "action") > 0
+    assert any(path.split("/")[1] == ("core_lstm" if core == "lstm" else "core_h") for path in ce)
     rf = gradients(ram, reinforce_only, x, y)
     assert norm(rf, "location") > 0, "REINFORCE gives the location network no gradient"
     # ∇_θ log π reaches every network the policy's input h_t depends on (the paper's θ), but not
@@ -103,8 +105,9 @@ def test_random_glimpses_have_no_policy_term():
     assert norm(grads, "location") == 0.0 and norm(grads, "glimpse") > 0
 
 
-def test_tiny_fit_and_evaluate():
-    ram = model()
+@pytest.mark.parametrize("core", ["relu", "lstm"])
+def test_tiny_fit_and_evaluate(core):
+    ram = model(core=core)
     x, y = data(64)
     ram.compile(keras.optimizers.Adam(3e-3), metrics=["accuracy"])
     history = ram.fit(x, y, batch_size=16, epochs=2, verbose=0).history
@@ -113,8 +116,9 @@ def test_tiny_fit_and_evaluate():
     assert np.isfinite(loss) and 0.0 <= accuracy <= 1.0
 
 
-def test_round_trip_and_bad_input(tmp_path):
-    ram = model()
+@pytest.mark.parametrize("core", ["relu", "lstm"])
+def test_round_trip_and_bad_input(tmp_path, core):
+    ram = model(core=core)
     ram.save(tmp_path / "ram.keras")
     loaded = keras.saving.load_model(tmp_path / "ram.keras", safe_mode=True)
     x, _ = data(3)
@@ -123,6 +127,8 @@ def test_round_trip_and_bad_input(tmp_path):
         ram(np.zeros((1, 32, 32, 1), np.uint8))
     with pytest.raises(ValueError, match="glimpses and mc_samples must be"):
         zoo.load("ram", weights=None, glimpses=0)
+    with pytest.raises(ValueError, match="core must be 'relu'.*or 'lstm'; got 'gru'"):
+        zoo.load("ram", weights=None, core="gru")
 
 
 def test_glimpses_on_item_counts_centres_inside_the_item_box():

@@ -3,7 +3,8 @@
 For t = 0 … T−1:
     l_t ~ π(l | h_t) = N(μ_t, σ²I),  μ_t = tanh(Linear(h_t))     location network (h_0 = 0: a learned start)
     g_t = f_g(x, l_t)                                             glimpse network (layers.glimpse)
-    h_{t+1} = ReLU(Linear(h_t) + Linear(g_t))                     core network
+    h_{t+1} = ReLU(Linear(h_t) + Linear(g_t))                     core network (core="relu", the paper's)
+    (h_{t+1}, c_{t+1}) = LSTM(g_t, (h_t, c_t))                     or core="lstm" (the paper's core for its game)
     b_t = Linear(h_t)                                             baseline
 p(y | x) = softmax(Linear(h_T))                                   action network
 
@@ -45,6 +46,7 @@ class RecurrentAttentionModel(ImageClassifier):
         glimpse_size, scales: the retina's g and k.
         std: σ of the Gaussian location policy (normalised units).
         glimpse_units, location_units, hidden_units: widths of h_g, h_l and the core (128, 128, 256 in the paper).
+        core: "relu" (h_{t+1} = ReLU(Linear(h_t) + Linear(g_t)), the paper's classification core) or "lstm".
         random_glimpses: the paper's control: locations uniform in [−1, 1]², no policy.
         mc_samples: M sampled episodes averaged at inference (1 = the deterministic mean path).
         seed: seed of the inference-time randomness (random glimpses, MC samples).
@@ -75,6 +77,7 @@ class RecurrentAttentionModel(ImageClassifier):
         glimpse_units=128,
         location_units=128,
         hidden_units=256,
+        core="relu",
         random_glimpses=False,
         mc_samples=1,
         seed=0,
@@ -84,13 +87,18 @@ class RecurrentAttentionModel(ImageClassifier):
         super().__init__(image_shape, num_classes, class_names, **kwargs)
         if int(glimpses) < 1 or int(mc_samples) < 1 or float(std) <= 0:
             raise ValueError(f"glimpses and mc_samples must be ≥ 1 and std > 0; got {glimpses}, {mc_samples}, {std}")
+        if core not in ("relu", "lstm"):
+            raise ValueError(f"core must be 'relu' (the paper's) or 'lstm'; got {core!r}")
         self.glimpses, self.glimpse_size, self.scales = int(glimpses), int(glimpse_size), int(scales)
         self.std, self.hidden_units = float(std), int(hidden_units)
-        self.glimpse_units, self.location_units = int(glimpse_units), int(location_units)
+        self.glimpse_units, self.location_units, self.core = int(glimpse_units), int(location_units), core
         self.random_glimpses, self.mc_samples, self.seed = bool(random_glimpses), int(mc_samples), int(seed)
         self.glimpse_net = GlimpseNetwork(glimpse_size, scales, glimpse_units, location_units, hidden_units, name="glimpse")
-        self.core_h = layers.Dense(self.hidden_units, name="core_h")
-        self.core_g = layers.Dense(self.hidden_units, use_bias=False, name="core_g")
+        if core == "lstm":
+            self.core_lstm = layers.LSTMCell(self.hidden_units, name="core_lstm")
+        else:
+            self.core_h = layers.Dense(self.hidden_units, name="core_h")
+            self.core_g = layers.Dense(self.hidden_units, use_bias=False, name="core_g")
         self.locator = layers.Dense(2, activation="tanh", name="location")
         self.action = layers.Dense(self.num_classes, activation="softmax", name="action")
         self.baseline = layers.Dense(1, name="baseline")
@@ -101,6 +109,7 @@ class RecurrentAttentionModel(ImageClassifier):
         batch = ops.shape(images)[0]
         seed = self.noise if seed is None else seed
         h = ops.zeros((batch, self.hidden_units))
+        c = ops.zeros_like(h)  # the LSTM core's cell state
         pyramid = self.glimpse_net.sensor.pyramid(images)  # built once, read by every glimpse
         locations, log_pi, baselines, patches = [], [], [], []
         for t in range(self.glimpses):
@@ -120,7 +129,10 @@ class RecurrentAttentionModel(ImageClassifier):
                 log_pi.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.std**2))
             baselines.append(ops.cast(ops.squeeze(self.baseline(ops.stop_gradient(h)), -1), "float32"))
             g, patch = self.glimpse_net(pyramid, location, return_patches=True)
-            h = ops.relu(self.core_h(h) + self.core_g(g))
+            if self.core == "lstm":
+                h, (_, c) = self.core_lstm(g, [h, c])
+            else:
+                h = ops.relu(self.core_h(h) + self.core_g(g))
             locations.append(location)
             patches.append(patch)
         probabilities = self.action(h)
@@ -179,6 +191,7 @@ class RecurrentAttentionModel(ImageClassifier):
             "glimpse_units": self.glimpse_units,
             "location_units": self.location_units,
             "hidden_units": self.hidden_units,
+            "core": self.core,
             "random_glimpses": self.random_glimpses,
             "mc_samples": self.mc_samples,
             "seed": self.seed,
