@@ -23,8 +23,8 @@ from layers.sampler import bilinear_sample, normalized_to_pixel
 def block_mean(images):
     """Means of the 2×2 blocks of `images` (B, H, W, C), H and W even: (B, H/2, W/2, C).
 
-    Rows 2i and 2i+1 are added, then each horizontal pair of the sums is averaged by a (2C → C)
-    matmul: the same numbers as a 2×2 average pool, but a third of its LiteRT latency on
+    Rows 2i and 2i+1 are added, then one (2C → C) matmul adds each horizontal pair of the sums and
+    divides by 4: the same numbers as a 2×2 average pool, in less than half its LiteRT latency on
     one-channel images (AVERAGE_POOL_2D vectorises over channels), where the pyramid is the
     retina's only cost that grows with the image (`benchmarks/ram_cost_vs_size.py`).
     """
