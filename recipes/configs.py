@@ -47,8 +47,9 @@ def ram_family(data, epochs, scales, cnn_units, pool_size, description, lstm_uni
     draws the variant anew (new positions and clutter): a fixed draw of MNIST 5k's 4,000 digits
     is memorised (RAM 73%, CNN 55% test error on cluttered 100×100 when trained on one draw).
     `lstm_units` adds `_lstm`: 8 glimpses with an LSTM core of that width instead of the paper's
-    ReLU core, `_lstm_6g` and `_lstm_4g`, and `_lstm_random`, the same with random glimpses (142 units keep RAM at its
-    budget: 274,473 parameters against 274,701 on 100×100, 256,041 against 256,269 on 60×60)."""
+    ReLU core; `_lstm_6g` and `_lstm_4g`, the same with 6 and 4 glimpses; and `_lstm_random`, with
+    random glimpses (142 units keep RAM at its budget: 274,473 parameters against 274,701 on
+    100×100, 256,041 against 256,269 on 60×60)."""
     ram = {"glimpses": 8, "glimpse_size": 12, "scales": scales, "std": 0.2}
     variants = [("", {}), ("_6g", {"glimpses": 6}), ("_4g", {"glimpses": 4}), ("_random", {"random_glimpses": True})]
     if lstm_units:
