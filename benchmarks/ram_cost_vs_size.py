@@ -38,7 +38,7 @@ from keras import ops  # noqa: E402
 import zoo  # noqa: E402
 from export import to_tflite  # noqa: E402
 from export.runtime import Runtime, median_ms  # noqa: E402
-from export.tflite import frozen_concrete_function  # noqa: E402
+from export.tflite import convert_signatures, frozen_concrete_function  # noqa: E402
 from layers.glimpse import block_mean  # noqa: E402
 from recipes import configs, data  # noqa: E402
 from recipes.data.variants import cluttered  # noqa: E402
@@ -78,11 +78,10 @@ def model_calls(name, model, images, workdir):
 
 
 def image_pass_call(fn, images):
-    """`fn` (one pass over `images`) converted alone to LiteRT, as a call to time."""
-    spec = tf.TensorSpec(images.shape, tf.float32)
-    concrete = tf.function(fn, input_signature=[spec], autograph=False).get_concrete_function()
-    runtime = Runtime(model_content=tf.lite.TFLiteConverter.from_concrete_functions([concrete], tf.Module()).convert())
-    return lambda: runtime(**{runtime.input_names[0]: images})
+    """`fn` (one pass over `images`) converted alone to LiteRT (builtin ops), as a call to time."""
+    signature = [tf.TensorSpec(images.shape, tf.float32, name="images")]
+    runtime = Runtime(model_content=convert_signatures({"image_pass": (lambda x: {"out": fn(x)}, signature)}))
+    return lambda: runtime(images=images)
 
 
 def interleaved_medians(calls, runs, rounds):
