@@ -1,4 +1,4 @@
-"""What every zoo image model shares: input checking, class names, the export signature."""
+"""What the zoo's models share: image input checking, class names, the export signature, the mean over tokens."""
 
 import keras
 from keras import ops
@@ -23,6 +23,13 @@ def check_images(model_name, images, image_shape):
             hint = " Add the channel axis: images[..., None]."
         raise ValueError(f"model {model_name!r} expects images of shape {expected}; got shape {shape}.{hint}")
     return ops.cast(images, "float32")
+
+
+def token_mean(values, targets):
+    """Σ_t v_t·m_t / max(Σ_t m_t, 1), m_t = [y_t ≠ 0]: the mean of `values` over the real tokens of
+    `targets` (padding, id 0, excluded; 0 when there are none)."""
+    valid = ops.cast(ops.not_equal(targets, 0), "float32")
+    return ops.sum(values * valid) / ops.maximum(ops.sum(valid), 1.0)
 
 
 class ImageClassifier(keras.Model):

@@ -21,6 +21,7 @@ from keras import layers, ops
 
 from layers.attention import AdditiveAttention, LocalAttention, MultiplicativeAttention
 from zoo import decoding
+from zoo.models.base import token_mean
 from zoo.registry import register_model
 from zoo.vocabulary import Vocabulary
 
@@ -166,9 +167,8 @@ class Seq2Seq(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Mean cross-entropy over the target tokens, padding (id 0) excluded."""
-        valid = ops.cast(ops.not_equal(y, 0), "float32")
         nll = keras.losses.sparse_categorical_crossentropy(y, ops.cast(y_pred, "float32"))  # float32 under mixed precision
-        return ops.sum(nll * valid) / ops.maximum(ops.sum(valid), 1.0)
+        return token_mean(nll, y)
 
     def teacher_forcing(self, sources, targets):
         """({"source", "target_in"}, target_out) id arrays for `fit` from parallel lists of texts."""

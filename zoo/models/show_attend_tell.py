@@ -30,7 +30,7 @@ from keras import layers, ops
 from layers.attention import (HardAttention, MovingAverageBaseline, SoftAttention, attention_entropy, doubly_stochastic_penalty,
                               reinforce_loss)
 from zoo import decoding
-from zoo.models.base import check_images
+from zoo.models.base import check_images, token_mean
 from zoo.registry import register_model
 from zoo.vocabulary import Vocabulary
 
@@ -221,7 +221,7 @@ class ShowAttendTell(keras.Model):
         alphas = ops.cast(alphas, "float32")
         self.add_loss(doubly_stochastic_penalty(alphas, valid, self.penalty))
         if self.focus:
-            self.add_loss(self.focus * ops.sum(attention_entropy(alphas) * valid) / ops.maximum(ops.sum(valid), 1.0))
+            self.add_loss(self.focus * token_mean(attention_entropy(alphas), targets))
         if self.attention_kind == "hard":
             picked = ops.take_along_axis(ops.cast(probabilities, "float32"), ops.expand_dims(targets, -1), axis=-1)[..., 0]
             reward = ops.sum(ops.log(ops.maximum(picked, 1e-30)) * valid, axis=1)
@@ -250,10 +250,8 @@ class ShowAttendTell(keras.Model):
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         """Mean cross-entropy over the caption words (padding, id 0, excluded) + the attention losses."""
-        valid = ops.cast(ops.not_equal(y, 0), "float32")
         nll = keras.losses.sparse_categorical_crossentropy(y, ops.cast(y_pred, "float32"))
-        loss = ops.sum(nll * valid) / ops.maximum(ops.sum(valid), 1.0)
-        return loss + sum(self.losses)  # add_loss terms: the doubly stochastic penalty, REINFORCE
+        return token_mean(nll, y) + sum(self.losses)  # add_loss terms: the doubly stochastic penalty, REINFORCE
 
     def teacher_forcing(self, images, captions):
         """({"images", "captions": framed ids}, targets = ids[:, 1:]) for `fit`, one caption per image."""
