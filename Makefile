@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test install clean
+.PHONY: demo test install clean gpu-bundle
 
 $(STAMP): requirements.txt requirements-test.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,6 +24,11 @@ demo: $(STAMP)
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2
 	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_grid_lstm_lm.py tests/zoo/test_grid_lstm_image.py tests/zoo/test_show_attend_tell.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py
+
+# What a GPU campaign needs beside the tracked tree (docs/training.md, "GPU campaigns"): data files,
+# the Keras, namex and optree wheels, env.sh; prints the size that would travel without zoo/weights/.
+gpu-bundle: $(STAMP)
+	$(BIN)/python -m recipes.campaign --bundle .gpu
 
 clean:
 	rm -rf $(VENV) demo_out .pytest_cache

@@ -15,11 +15,18 @@ random images:
   the baseline's squared error) and Adam at batch 64 (ours: `train_on_batch`; theirs: the same
   loss written on their model's outputs, backward, Adam).
 
+`--training` measures training throughput only, on the accelerator when there is one (a GPU
+machine: ours with Keras on JAX, theirs with PyTorch on CUDA; TensorFlow is not needed): examples
+per second of the same training step (the hybrid loss, Adam) at each batch size in `--batches`,
+freshly initialised models of the configuration above, the median of `--runs` timed steps after
+three warm-up steps (ours: `train_on_batch`, XLA-compiled; theirs: eager PyTorch, synchronised).
+
 The reference's code is not part of this project: give a checkout of it (the `fetch` tool, or
 `git clone`) and a Python with PyTorch (it runs in its own process, so PyTorch need not be in
 the project's environment):
 
     python benchmarks/ram_reference.py --reference DIR [--torch-python PYTHON] [--runs 20]
+    KERAS_BACKEND=jax python benchmarks/ram_reference.py --reference DIR --training [--batches 64 128 1024]
 """
 
 import argparse
@@ -56,8 +63,8 @@ def images(batch, seed=0):
     return np.random.default_rng(seed).random((batch, SIDE, SIDE, 1), dtype=np.float32)
 
 
-def reference_worker(reference, runs):
-    """Runs in the PyTorch process: time the reference model, print a JSON line."""
+def _reference_model(reference, device="cpu"):
+    """The reference RAM (on `device`) and its episode function x → (log-probabilities, log π, baselines)."""
     import torch
 
     sys.path.insert(0, reference)
@@ -66,11 +73,11 @@ def reference_worker(reference, runs):
     torch.manual_seed(0)
     torch.set_num_threads(os.cpu_count())
     model = RecurrentAttention(g=PATCH, k=SCALES, s=2, c=1, h_g=128, h_l=128, std=STD, hidden_size=256,
-                               num_classes=CLASSES)
+                               num_classes=CLASSES).to(device)
 
     def episode(x):
-        h = torch.zeros(x.shape[0], 256)
-        location = torch.empty(x.shape[0], 2).uniform_(-1, 1)
+        h = torch.zeros(x.shape[0], 256, device=device)
+        location = torch.empty(x.shape[0], 2, device=device).uniform_(-1, 1)
         log_pis, baselines = [], []
         for t in range(GLIMPSES):
             out = model(x, location, h, last=t == GLIMPSES - 1)
@@ -79,16 +86,14 @@ def reference_worker(reference, runs):
             baselines.append(b.reshape(-1))
         return out[3], torch.stack(log_pis, 1), torch.stack(baselines, 1)
 
-    result = {"parameters": sum(p.numel() for p in model.parameters()), "torch": torch.__version__}
-    model.eval()
-    with torch.no_grad():
-        for b in BATCHES:
-            x = torch.from_numpy(images(b)).permute(0, 3, 1, 2).contiguous()  # theirs reads (B, C, H, W)
-            result[f"infer_{b}"] = median_ms(lambda: episode(x), runs if b == 1 else max(3, runs // 4))
-    model.train()
+    return model, episode
+
+
+def _reference_step(model, episode, x, y):
+    """One training step of the reference: the hybrid loss on its outputs, backward, Adam."""
+    import torch
+
     optimizer = torch.optim.Adam(model.parameters(), 1e-3)
-    x = torch.from_numpy(images(64)).permute(0, 3, 1, 2).contiguous()
-    y = torch.from_numpy(np.random.default_rng(1).integers(0, CLASSES, 64))
 
     def step():
         log_probas, log_pi, baselines = episode(x)
@@ -99,8 +104,81 @@ def reference_worker(reference, runs):
         loss.backward()
         optimizer.step()
 
-    result["train_64"] = median_ms(step, max(3, runs // 4))
+    return step
+
+
+def reference_worker(reference, runs):
+    """Runs in the PyTorch process: time the reference model, print a JSON line."""
+    import torch
+
+    model, episode = _reference_model(reference)
+    result = {"parameters": sum(p.numel() for p in model.parameters()), "torch": torch.__version__}
+    model.eval()
+    with torch.no_grad():
+        for b in BATCHES:
+            x = torch.from_numpy(images(b)).permute(0, 3, 1, 2).contiguous()  # theirs reads (B, C, H, W)
+            result[f"infer_{b}"] = median_ms(lambda: episode(x), runs if b == 1 else max(3, runs // 4))
+    model.train()
+    x = torch.from_numpy(images(64)).permute(0, 3, 1, 2).contiguous()
+    y = torch.from_numpy(np.random.default_rng(1).integers(0, CLASSES, 64))
+    result["train_64"] = median_ms(_reference_step(model, episode, x, y), max(3, runs // 4))
     print(json.dumps(result))
+
+
+def reference_training_worker(reference, runs, batches):
+    """Runs in the PyTorch process: the reference's training step on CUDA (if any), per batch size."""
+    import torch
+
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model, episode = _reference_model(reference, device)
+    model.train()
+    result = {"parameters": sum(p.numel() for p in model.parameters()), "torch": torch.__version__,
+              "device": torch.cuda.get_device_name() if device == "cuda" else "cpu"}
+    for b in batches:
+        x = torch.from_numpy(images(b)).permute(0, 3, 1, 2).contiguous().to(device)
+        y = torch.from_numpy(np.random.default_rng(1).integers(0, CLASSES, b)).to(device)
+        step = _reference_step(model, episode, x, y)
+
+        def synchronised():
+            step()
+            if device == "cuda":
+                torch.cuda.synchronize()
+
+        for _ in range(3):
+            synchronised()
+        result[f"train_{b}"] = median_ms(synchronised, runs)
+    print(json.dumps(result))
+
+
+def ours_training(runs, batches):
+    """Our RAM's training step (XLA-compiled `train_on_batch`), ms per step at each batch size."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    import zoo
+    from recipes.train import hardware
+
+    model = zoo.load("ram", weights=None, image_shape=(SIDE, SIDE, 1), num_classes=CLASSES, glimpses=GLIMPSES,
+                     glimpse_size=PATCH, scales=SCALES, std=STD)
+    model.compile(keras.optimizers.Adam(1e-3), loss="sparse_categorical_crossentropy", jit_compile=True)
+    result = {"parameters": model.count_params(), "backend": keras.backend.backend(), "hardware": hardware()}
+    for b in batches:
+        x, y = images(b), np.random.default_rng(1).integers(0, CLASSES, b)
+        for _ in range(3):
+            model.train_on_batch(x, y)  # returns host values: the step has finished on the device
+        result[f"train_{b}"] = median_ms(lambda: model.train_on_batch(x, y), runs)
+    return result
+
+
+def training_table(theirs, mine, batches):
+    print(f"{mine['hardware']}. Ours: Keras {mine['backend']}, XLA; reference: PyTorch {theirs['torch']} (eager) on "
+          f"{theirs['device']}. Training examples per second (median of timed steps); ratio = ours / reference.\n")
+    print("| batch | reference (PyTorch) | ours (Keras) | ratio |")
+    print("|---|---|---|---|")
+    for b in batches:
+        t, m = b / theirs[f"train_{b}"] * 1e3, b / mine[f"train_{b}"] * 1e3
+        print(f"| {b} | {t:,.0f} | {m:,.0f} | {m / t:.2f}× |")
+    print(f"\nparameters: reference {theirs['parameters']:,}, ours {mine['parameters']:,}")
 
 
 def ours(runs):
@@ -134,12 +212,24 @@ def main():
     parser.add_argument("--reference", required=True, help="checkout of kevinzakka/recurrent-visual-attention")
     parser.add_argument("--torch-python", default=sys.executable, help="a Python that has PyTorch")
     parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--training", action="store_true", help="training throughput only, on the accelerator")
+    parser.add_argument("--batches", type=int, nargs="+", default=[64, 128, 1024], help="with --training")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        if args.training:
+            return reference_training_worker(args.reference, args.runs, args.batches)
         return reference_worker(args.reference, args.runs)
     if not os.path.exists(os.path.join(args.reference, "model.py")):
         raise SystemExit(f"{args.reference} holds no model.py: give a checkout of kevinzakka/recurrent-visual-attention")
+    if args.training:
+        done = subprocess.run([args.torch_python, __file__, "--worker", "--training", "--reference", args.reference,
+                               "--runs", str(args.runs), "--batches", *map(str, args.batches)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"the reference run failed:\n{done.stderr[-2000:]}")
+        theirs = json.loads(done.stdout.strip().splitlines()[-1])
+        return training_table(theirs, ours_training(args.runs, args.batches), args.batches)
     done = subprocess.run([args.torch_python, __file__, "--worker", "--reference", args.reference, "--runs", str(args.runs)],
                           capture_output=True, text=True)
     if done.returncode:

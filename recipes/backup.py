@@ -5,6 +5,7 @@ A backup is one directory `BACKUP_DIR/epoch-NNNN/` (N finished epochs) holding
     random.npz         the random-generator states (dropout, sampled glimpses), which weights
                        files leave out but which an identical continuation needs
     run.json           what the run is (recipe, limit, strategy): a backup resumes that run only
+    progress.json      the seconds spent training so far, over every session that resumed the run
 It is written under a temporary name and renamed in one step, then older backups are removed:
 a kill at any moment leaves the previous backup or the new one, never half of one.
 
@@ -13,10 +14,12 @@ writes leaves a corrupt backup) and does not save random-generator states, so a 
 with dropout drifts from an uninterrupted one; hence this callback.
 """
 
+import json
 import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -43,6 +46,8 @@ class EpochBackup(keras.callbacks.Callback):
         self.directory = Path(directory)
         self.run = run
         self.write = write
+        self.seconds = 0.0  # training time before this session, from the restored backup
+        self.started = time.time()
 
     def latest(self):
         """(finished epochs, path) of the newest complete backup, or (0, None)."""
@@ -76,7 +81,16 @@ class EpochBackup(keras.callbacks.Callback):
                 f"cannot resume from the backup {path}: {error}. It was written by a different model or "
                 f"recipe; delete {self.directory} to start the run afresh."
             ) from error
+        progress = path / "progress.json"
+        self.seconds = json.loads(progress.read_text())["seconds"] if progress.exists() else 0.0
         return epochs
+
+    def on_train_begin(self, logs=None):
+        self.started = time.time()
+
+    def elapsed(self):
+        """Seconds of training in this run so far, earlier sessions included."""
+        return self.seconds + time.time() - self.started
 
     def on_epoch_end(self, epoch, logs=None):
         self.save(epoch + 1)
@@ -88,6 +102,7 @@ class EpochBackup(keras.callbacks.Callback):
         try:
             self.model.save_weights(tmp / "state.weights.h5")
             (tmp / "run.json").write_text(self.run)
+            (tmp / "progress.json").write_text(json.dumps({"seconds": round(self.elapsed(), 1)}))
             np.savez(tmp / "random.npz", **{f"state_{i}": keras.ops.convert_to_numpy(v)
                                             for i, v in enumerate(_random_states(self.model))})
             final = target / f"epoch-{epochs:04d}"

