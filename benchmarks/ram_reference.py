@@ -229,6 +229,7 @@ def main():
         if done.returncode:
             raise SystemExit(f"the reference run failed:\n{done.stderr[-2000:]}")
         theirs = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"reference: {json.dumps(theirs)}", flush=True)  # before ours compiles, in case time runs out
         return training_table(theirs, ours_training(args.runs, args.batches), args.batches)
     done = subprocess.run([args.torch_python, __file__, "--worker", "--reference", args.reference, "--runs", str(args.runs)],
                           capture_output=True, text=True)
