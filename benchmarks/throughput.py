@@ -2,9 +2,9 @@
 backend's accelerator: a GPU when there is one, else this machine's CPU (the first line says which).
 
 For each model's default weights, builds the model of its recipe, compiles it as the recipe's
-runner does (Adam, gradient clipping) with `jit_compile=True`, and times `train_on_batch` and
-`predict_on_batch` on a batch of the recipe's own training data, after two warm-up calls
-(compilation), printing examples per second. Run it on JAX for the numbers the GPU recipes use:
+runner does (Adam, gradient clipping) with `jit_compile=True`, and times `fit` and `predict` over
+a batch of the recipe's own training data repeated `--steps` times, after a first run that
+compiles, printing examples per second. Run it on JAX for the numbers the GPU recipes use:
 
     KERAS_BACKEND=jax python benchmarks/throughput.py [--batch 64] [--steps 20] [--recipes NAME ...]
 """
@@ -16,6 +16,7 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
+import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
 from recipes import configs, data, train  # noqa: E402
@@ -31,32 +32,28 @@ def one_batch(recipe, model, batch):
     return x, y
 
 
-def examples_per_second(fn, batch, steps):
-    """`batch * steps` over the time of `steps` calls of `fn` after two warm-up calls (the first
-    compiles). `train_on_batch` and `predict_on_batch` return host values, so each call has
-    finished on the device when it returns."""
-    fn()
-    fn()
+def timed(fn):
     start = time.perf_counter()
-    for _ in range(steps):
-        fn()
-    return batch * steps / (time.perf_counter() - start)
+    fn()
+    return time.perf_counter() - start
 
 
 def measure(recipe, batch, steps):
-    """(parameters, training examples/s, inference examples/s, seconds to compile and run the first
-    training step) of `recipe`'s model."""
+    """(parameters, training examples/s, inference examples/s, seconds of the first, compiling
+    `fit`) of `recipe`'s model: `fit` and `predict` over one batch repeated `steps` times, timed on
+    their second run. Not `train_on_batch`: on JAX each of its calls costs ~0.3 s of Keras overhead."""
     config = train.model_config(recipe)
     keras.utils.set_random_seed(recipe.seed)
     model = zoo.load(recipe.model, weights=None, **config)
-    x, y = one_batch(recipe, model, batch)
+    x, y = keras.tree.map_structure(lambda a: np.concatenate([np.asarray(a)] * steps), one_batch(recipe, model, batch))
     model.compile(keras.optimizers.Adam(recipe.learning_rate, clipnorm=recipe.clipnorm),
                   loss="sparse_categorical_crossentropy", jit_compile=True)
-    start = time.perf_counter()
-    model.train_on_batch(x, y)
-    first = time.perf_counter() - start
-    trained = examples_per_second(lambda: model.train_on_batch(x, y), batch, steps)
-    inferred = examples_per_second(lambda: model.predict_on_batch(x), batch, steps)
+    fit = lambda: model.fit(x, y, batch_size=batch, epochs=1, shuffle=False, verbose=0)  # noqa: E731
+    predict = lambda: model.predict(x, batch_size=batch, verbose=0)  # noqa: E731
+    first = timed(fit)
+    trained = batch * steps / timed(fit)
+    predict()
+    inferred = batch * steps / timed(predict)
     return model.count_params(), trained, inferred, first
 
 
@@ -76,7 +73,7 @@ def main():
     gpu = "no GPU" not in device
     print(f"Keras {keras.__version__} on {keras.backend.backend()}, jit_compile=True; {device}"
           + ("" if gpu else " — no GPU here: these are CPU numbers") + f". Batch {args.batch}, {args.steps} timed steps.\n")
-    print("| model | recipe | parameters | training examples/s | inference examples/s | first step, s |")
+    print("| model | recipe | parameters | training examples/s | inference examples/s | first fit (compiles), s |")
     print("|---|---|---|---|---|---|")
     for recipe in recipes:
         params, trained, inferred, first = measure(recipe, args.batch, args.steps)

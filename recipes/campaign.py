@@ -38,7 +38,7 @@ from pathlib import Path
 PART_BYTES = 15 * 2**20  # a GPU machine returns files of at most 16 MiB
 MAX_PARTS = 6  # and at most 8 files: the parts, campaign.json and the benchmark's table
 STATE_DIR = Path(__file__).parent / "campaigns" / "state"
-PACK_SECONDS = 30  # what the runner keeps for itself after the deadline: stopping, packing
+PACK_SECONDS = 30  # what the runner keeps for itself after the deadline (stopping, packing); at most 1/5 of it
 VALIDATION = 2000
 
 
@@ -101,7 +101,8 @@ def run(queue, minutes, out, work, state=None, only=None):
     if not entries:
         raise ValueError(f"no entry of {queue} is selected (--only {' '.join(only or [])})")
     start = time.time()
-    deadline = start + 60 * minutes - PACK_SECONDS
+    margin = min(PACK_SECONDS, 12 * minutes)
+    deadline = start + 60 * minutes - margin
     out, work = Path(out), Path(work)
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "KERAS_BACKEND": "jax", "XLA_PYTHON_CLIENT_PREALLOCATE": "false", "PYTHONUNBUFFERED": "1"}
@@ -118,7 +119,7 @@ def run(queue, minutes, out, work, state=None, only=None):
              *[f"--{key}={entry[key]}" for key in ("epochs", "limit") if key in entry]],
             stdout=log, stderr=subprocess.STDOUT, env=env), log)
     try:
-        while any(p.poll() is None for p, _ in processes.values()) and time.time() < deadline + PACK_SECONDS / 2:
+        while any(p.poll() is None for p, _ in processes.values()) and time.time() < deadline + margin / 2:
             time.sleep(2)
     finally:  # whatever happens here, what the runs wrote is packed
         for process, log in processes.values():
@@ -140,9 +141,11 @@ def describe(directory, name, returncode=None):
         if (directory / "log.jsonl").exists() else []
     finished = any((directory / "out").glob("*.weights.h5"))
     status = "finished" if finished else ("failed" if returncode not in (0, None, -9) else "stopped")
+    later = sorted(x["seconds"] for x in lines[1:])
     return {"recipe": name, "status": status, "returncode": returncode, "epochs": lines[-1]["epoch"] if lines else 0,
             "planned_epochs": _planned_epochs(directory, name), "train_seconds": round(sum(x["seconds"] for x in lines), 1),
-            "last": lines[-1] if lines else None}
+            "first_epoch_seconds": lines[0]["seconds"] if lines else None,
+            "median_epoch_seconds": later[len(later) // 2] if later else None, "last": lines[-1] if lines else None}
 
 
 def _planned_epochs(directory, name):
@@ -285,7 +288,8 @@ def main(argv=None):
         if args.unpack:
             for row in unpack(args.unpack, args.state or STATE_DIR, args.weights):
                 print(f"{row['recipe']}: {row['status']}, epoch {row['epochs']} of {row['planned_epochs']}, "
-                      f"{row['train_seconds'] / 60:.1f} min; last {row['last']}")
+                      f"{row['train_seconds'] / 60:.1f} min (first epoch {row['first_epoch_seconds']} s, then a median "
+                      f"{row['median_epoch_seconds']} s); last {row['last']}")
             return
         if not (args.queue and args.minutes and args.out):
             parser.error("give QUEUE, --minutes and --out (or --unpack DIR, or --bundle DIR)")

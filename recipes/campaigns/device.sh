@@ -13,7 +13,7 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2
 . .gpu/env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-timeout 100 python3 benchmarks/ram_reference.py --reference .gpu/reference --training --runs 20 --batches 64 128 2>&1 | tee "$out/ram_training_throughput.txt"
+timeout 150 python3 benchmarks/ram_reference.py --reference .gpu/reference --training --runs 20 --batches 128 2>&1 | tee "$out/ram_training_throughput.txt"
 left=$(python3 -c "print(round($minutes - ($(date +%s) - $start) / 60, 2))")
 echo "campaign: $left minutes"
 python3 -m recipes.campaign recipes/campaigns/gpu.json --minutes "$left" --out "$out" --state recipes/campaigns/state --work /tmp/campaign

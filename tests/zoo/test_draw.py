@@ -86,6 +86,22 @@ def test_tiny_fit_lowers_the_bound():
     np.testing.assert_allclose(history["loss"][-1], history["reconstruction"][-1] + history["kl"][-1], rtol=1e-3)
 
 
+def test_kl_warmup_weighs_the_kl_term_by_the_steps_taken():
+    model, x = draw(kl_warmup=4), binary_images(8)
+    model.compile(keras.optimizers.SGD(0.0))  # the weights stay: only the step count moves
+    first = model.fit(x, np.zeros(8), batch_size=8, epochs=1, verbose=0).history
+    assert float(model.kl_steps.numpy()) == 1.0
+    np.testing.assert_allclose(first["loss"][0], first["reconstruction"][0] + first["kl"][0] / 4, rtol=1e-4)  # β = 1/4
+    model.fit(x, np.zeros(8), batch_size=8, epochs=5, verbose=0)
+    assert float(model.kl_steps.numpy()) == 6.0
+    out = model(x)
+    evaluated = float(model.compute_loss(y_pred=out, training=False))  # evaluation: the whole bound, β = 1
+    assert evaluated == pytest.approx(float(np.mean(np.asarray(out["reconstruction"]) + np.asarray(out["kl"]))))
+    assert keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(model)).kl_warmup == 4
+    with pytest.raises(ValueError, match="kl_warmup must be ≥ 0"):
+        draw(kl_warmup=-1)
+
+
 def test_keras_file_round_trip(tmp_path):
     model, x = draw(), binary_images(4)
     model.save(tmp_path / "draw.keras")
