@@ -9,6 +9,7 @@ backend). The cards state the hardware, backend and wall time.
 
 import dataclasses
 import json
+import re
 from pathlib import Path
 
 from zoo.registry import did_you_mean
@@ -287,6 +288,19 @@ RECIPES = {
         *gpu_campaign_recipes(),
     ]
 }
+
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+
+
+def check_names(recipe):
+    """Refuse a recipe whose name, model or tag could leave the folder a run writes to: letters,
+    digits, '_', '-' and '.' only, no '..'."""
+    for field in ("name", "model", "tag"):
+        value = getattr(recipe, field)
+        if not isinstance(value, str) or not _SAFE_NAME.match(value) or ".." in value:
+            raise ValueError(f"the recipe's {field} must be letters, digits, '_', '-' and '.' (no '..', no "
+                             f"path separators); got {value!r}")
 
 
 def get(name):

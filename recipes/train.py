@@ -173,13 +173,15 @@ def _work_around_multi_worker_fit(model):
 
 
 def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_precision=None, run_dir=None,
-          callbacks=(), verbose="auto", validation=None):
+          callbacks=(), verbose="auto", validation=None, force=False):
     """Run recipe `name` (or a `*.recipe.json` a run wrote); write `MODEL.TAG.weights.h5`, its card
-    and `MODEL.TAG.recipe.json` (the recipe as run) to `out_dir`; return the card.
+    and `MODEL.TAG.recipe.json` (the recipe as run) to `out_dir` (default: `run_dir`); return the card.
+    An existing weights file there is replaced only with `force`.
 
     The run's state lives in `run_dir` (default `runs/RECIPE`): `backup/` holds the state after
-    the last finished epoch, and a killed run started again with the same arguments resumes
-    there (identical weights to an uninterrupted run); `tensorboard/` holds the logs. A callback
+    the last finished epochs, and a killed run started again with the same arguments resumes
+    there (identical weights to an uninterrupted run); `tensorboard/` holds the logs. A loss that
+    is not finite stops the run with `NonFiniteLoss`, the last good backup kept. A callback
     that stops the run before its last epoch (`model.stop_training`, at an epoch's end) leaves the
     backup in place and nothing in `out_dir`, and `train` returns None: the same call resumes it.
     `validation`: report val_* metrics every epoch on that many test examples (`validation_arrays`).
@@ -192,9 +194,15 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         recipe = dataclasses.replace(recipe, epochs=int(epochs))
     if mixed_precision:
         recipe = dataclasses.replace(recipe, mixed_precision=mixed_precision)
+    if recipe.epochs < 1:
+        raise ValueError(f"a run needs at least 1 epoch; got --epochs {recipe.epochs}")
+    configs.check_names(recipe)
     plan = distribute.plan(strategy)  # first: MultiWorkerMirroredStrategy must precede other TF work
-    out_dir = Path(out_dir or store.SHIPPED_DIR)
     run_dir = Path(run_dir or Path("runs") / recipe.name)
+    out_dir = Path(out_dir or run_dir)
+    file = registry.weights_file(recipe.model, recipe.tag)
+    if (out_dir / file).exists() and not force:
+        raise ValueError(f"{out_dir / file} exists: pass --force to replace it, or --out another folder")
     keras.utils.set_random_seed(recipe.seed)
     config = model_config(recipe)
     global_batch, learning_rate = recipe.batch_size * plan.replicas, recipe.learning_rate * plan.replicas
@@ -220,6 +228,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
                   callbacks=[backup, *tensorboard(logs), *([EpochSummary(recipe.epochs)] if plan.chief else []),
                              *callbacks])
         seconds = backup.elapsed()
+    backup.check_finite()
     finished = backup.latest()[0] if plan.chief else recipe.epochs
     if finished < recipe.epochs:
         print(f"stopped after epoch {finished} of {recipe.epochs}; the backup in {backup.directory} resumes it",
@@ -229,7 +238,6 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     # Ship the model's weights only: copy them into a fresh, uncompiled model (no optimizer state).
     shipped = registry.build(recipe.model, **config)
     shipped.set_weights(model.get_weights())
-    file = registry.weights_file(recipe.model, recipe.tag)
     digest = store.save(shipped, out_dir / file)
     command = f"zoo train {name}" + (f" --epochs {recipe.epochs}" if recipe.epochs != listed.epochs else "")
     command += f" --limit {limit}" if limit else ""

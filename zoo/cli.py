@@ -115,10 +115,11 @@ def cmd_train(args):
             print(f"{name}: {recipe.description}")
         return
     card = train.train(args.recipe, out_dir=args.out, epochs=args.epochs, limit=args.limit, strategy=args.strategy,
-                       mixed_precision=args.mixed_precision, run_dir=args.run_dir)
+                       mixed_precision=args.mixed_precision, run_dir=args.run_dir, force=args.force)
     print(f"wrote {card['file']} (sha256 {card['sha256'][:12]}…, {card['parameters']:,} parameters) "
           f"in {card['training']['seconds'] / 60:.1f} min")
-    print(f"next: zoo eval {card['model']} --weights {card['tag']} --write")
+    print(f"next: zoo eval {card['model']} --weights {card['tag']} --write (with the files in zoo/weights or "
+          f"$ATTENTION_ZOO_HOME)")
 
 
 def cmd_eval(args):
@@ -843,7 +844,8 @@ def main(argv=None):
     p.add_argument("recipe", nargs="?", help="a recipe name, or the MODEL.TAG.recipe.json a run wrote (to rerun it)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--limit", type=int, help="train on the first N examples only (quick runs)")
-    p.add_argument("--out", help="directory for the weights, card and recipe (default: the package's zoo/weights)")
+    p.add_argument("--out", help="directory for the weights, card and recipe (default: the run directory)")
+    p.add_argument("--force", action="store_true", help="replace a weights file of the same name in --out")
     p.add_argument("--strategy", choices=["default", "mirrored", "multi_worker", "tpu"],
                    help="data parallelism: this machine's devices, several machines (TF_CONFIG), or a TPU")
     p.add_argument("--mixed-precision", choices=["mixed_float16", "mixed_bfloat16"], help="compute in 16 bits")

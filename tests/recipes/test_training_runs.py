@@ -44,9 +44,15 @@ def zoo_train(*args, env=ENV, timeout=300):
 
 
 def weights(path):
+    """Every array of a weights file by its path inside the file."""
+    arrays = {}
+
+    def keep(name, obj):  # returns None, so that visititems goes on to the next (a value would stop it)
+        if isinstance(obj, h5py.Dataset):
+            arrays[name] = obj[()]
+
     with h5py.File(path) as f:
-        arrays = {}
-        f.visititems(lambda name, obj: arrays.setdefault(name, obj[()]) if isinstance(obj, h5py.Dataset) else None)
+        f.visititems(keep)
     return arrays
 
 
