@@ -8,6 +8,8 @@
     model = zoo.load("stn", weights=None, transform="projective")   # fresh, to fit
 """
 
+import os
+import re
 from pathlib import Path
 
 from zoo import registry
@@ -49,7 +51,7 @@ def load(name, weights="default", **overrides):
     if weights is None:
         return registry.build(name, **registry.resolve_config(name, overrides=overrides))
     weights = str(weights)
-    if "://" in weights or weights.endswith(".weights.h5") or Path(weights).exists():
+    if "://" in weights or _is_path(weights):
         path = _download(weights) if "://" in weights else Path(weights)
         model = registry.build(name, **registry.resolve_config(name, overrides=overrides))
         return store.load_into(model, path)
@@ -68,10 +70,26 @@ def load(name, weights="default", **overrides):
         raise
 
 
+def _is_path(weights):
+    """A weights file is named by a path with a folder in it or the `.weights.h5` suffix; anything
+    else is a tag, whatever files or folders the working directory holds."""
+    return weights.endswith(".weights.h5") or "/" in weights or os.sep in weights
+
+
+_SHA256 = re.compile(r"^sha256=([0-9a-fA-F]{64})$")
+
+
 def _download(url):
     url, _, fragment = url.partition("#")
-    expected = fragment[len("sha256="):] if fragment.startswith("sha256=") else None
-    target = store.home() / url.rstrip("/").rsplit("/", 1)[-1]
+    expected = None
+    if fragment:
+        if not (match := _SHA256.match(fragment)):
+            raise ValueError(f"expected the URL's fragment to be #sha256= and 64 hexadecimal digits; got #{fragment}")
+        expected = match.group(1).lower()
+    file = url.rsplit("/", 1)[-1]
+    if file in ("", ".", "..") or not re.match(r"^[\w.-]+$", file):
+        raise ValueError(f"expected a URL ending in a file name (e.g. …/model.weights.h5); got {url}")
+    target = store.home() / file
     if target.exists() and expected:
         return store.verify(target, expected)
     if store.offline_mode():

@@ -81,7 +81,7 @@ def atomic_write_text(path, text):
 def verify(path, expected_sha256):
     """Refuse `path` unless its sha256 equals `expected_sha256`."""
     actual = sha256(path)
-    if actual != expected_sha256:
+    if actual != expected_sha256.lower():
         raise WeightsError(
             f"weights file {path} failed its integrity check: expected sha256 {expected_sha256}, "
             f"got {actual}. The file is corrupt or was modified; delete it and fetch it again."

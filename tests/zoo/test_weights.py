@@ -94,6 +94,26 @@ def test_load_from_url_with_sha256_fragment(saved, zoo_home):
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
 
 
+def test_url_fragments_and_names_are_checked(saved, zoo_home):
+    model, path, digest = saved
+    url = path.resolve().as_uri()
+    for typo in ("sha-256=" + digest, "sha256=" + digest[:-1], "md5=abc"):  # never a silent loss of verification
+        with pytest.raises(ValueError, match="#sha256= and 64 hexadecimal digits"):
+            zoo.load("cnn", weights=f"{url}#{typo}", **TINY)
+    loaded = zoo.load("cnn", weights=f"{url}#sha256={digest.upper()}", **TINY)  # hex is hex, whatever its case
+    assert len(loaded.weights) == len(model.weights)
+    with pytest.raises(ValueError, match="a URL ending in a file name"):
+        zoo.load("cnn", weights=url.rsplit("/", 1)[0] + "/..", **TINY)
+    assert sorted(p.name for p in zoo_home.iterdir()) == ["tiny.weights.h5"]
+
+
+def test_a_folder_named_like_a_tag_does_not_hijack_loading(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "default").mkdir()
+    (tmp_path / "rts_mnist5k").mkdir()
+    assert zoo.load("stn").count_params() == zoo.load("stn", weights="rts_mnist5k").count_params()
+
+
 def test_missing_file_without_url(zoo_home):
     with pytest.raises(WeightsError, match="not found; looked in"):
         store.fetch("nothing.weights.h5", "0" * 64)
