@@ -97,6 +97,7 @@ class Translator:
         """As `Seq2Seq.translate`: a dict {text, tokens, score, alignments} per input text."""
         if isinstance(texts, str):
             texts = [texts]
+        self.source_vocab.check_readable(texts)
         results = []
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])

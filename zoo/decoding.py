@@ -166,6 +166,8 @@ def continue_text(next_probabilities, ids, tokens, context, pad_id, length, temp
     """The `length` tokens that follow `ids`, as text: each step reads the last `context` ids (left-padded
     with `pad_id`) through `next_probabilities(window int32 (1, context)) → p (V,)` and samples
     p^(1/temperature), renormalised (seeded); temperature 0 takes the argmax."""
+    if not temperature >= 0 or int(length) < 0:  # `not >=` refuses NaN too
+        raise ValueError(f"expected temperature ≥ 0 and length ≥ 0; got temperature {temperature}, length {length}")
     rng = np.random.default_rng(seed)
     ids, text = [int(i) for i in ids], []
     for _ in range(int(length)):

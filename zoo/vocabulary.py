@@ -15,6 +15,8 @@ PAD, UNK, BOS, EOS = "<pad>", "<unk>", "<s>", "</s>"
 SPECIALS = (PAD, UNK, BOS, EOS)  # ids 0..3; PAD is 0 so that padding masks are `ids != 0`
 
 
+UNKNOWN_SHARE = 0.5  # a text with more unknown tokens than this share is refused, not guessed at
+
 class Vocabulary:
     """Token ↔ id maps; `tokens` are the ordinary tokens, after the four specials."""
 
@@ -61,6 +63,19 @@ class Vocabulary:
                 raise ValueError(f"{text!r} is {len(tokens)} tokens with framing; this model reads at most {length}")
             ids[row, : len(tokens)] = tokens
         return ids
+
+    def check_readable(self, texts):
+        """A ValueError for a text the model cannot read: empty or only spaces, or more than
+        UNKNOWN_SHARE of its tokens outside the vocabulary (emoji, another script)."""
+        for text in texts:
+            tokens = [t for t in self.split(text, self.level) if not t.isspace()]
+            if not tokens:
+                raise ValueError(f"expected a text to read; got {text!r} (empty or only spaces)")
+            unknown = [t for t in tokens if t not in self.stoi]
+            if len(unknown) > UNKNOWN_SHARE * len(tokens):
+                kind = "characters" if self.level == "char" else "words"
+                raise ValueError(f"expected a text mostly in the model's vocabulary; {len(unknown)} of the "
+                                 f"{len(tokens)} {kind} of {text!r} are outside it (e.g. {unknown[0]!r})")
 
     def unknown(self, text):
         """The tokens of `text` that are not in the vocabulary."""

@@ -1,12 +1,55 @@
 """What the zoo's models share: image input checking, class names, the export signature, the mean over tokens."""
 
 import keras
+import numpy as np
 from keras import ops
 
 
+def concrete(x):
+    """`x` as NumPy when its values exist now (a NumPy array, an eager tensor, a JAX array outside
+    `jit`); None inside a traced function, where values cannot be looked at."""
+    if isinstance(x, np.ndarray):
+        return x
+    if isinstance(x, keras.KerasTensor):
+        return None
+    if keras.backend.backend() == "jax":
+        import jax
+
+        if isinstance(x, jax.core.Tracer):
+            return None
+    elif keras.backend.backend() == "tensorflow":
+        import tensorflow as tf
+
+        if tf.is_symbolic_tensor(x) or not tf.executing_eagerly():
+            return None
+    return keras.ops.convert_to_numpy(x)
+
+
+RANGE_SLACK = 1e-3  # rounding in the user's preprocessing: 1.0004 is still a [0, 1] image
+
+
+def check_image_values(model_name, images):
+    """A ValueError, with the fix, for values a model in [0, 1] would silently mispredict: NaN or
+    infinity, a 0–255 or [−1, 1] range, an empty batch. `images`: NumPy."""
+    if len(images) == 0:
+        raise ValueError(f"model {model_name!r} expects at least one image; got a batch of 0")
+    finite = np.isfinite(images)
+    if not finite.all():
+        raise ValueError(f"model {model_name!r} expects finite pixel values in [0, 1]; got "
+                         f"{int(images.size - finite.sum())} NaN or infinite values")
+    low, high = float(images.min()), float(images.max())
+    if high > 1 + RANGE_SLACK:
+        fix = ": divide 0–255 images by 255" if high <= 255 else ""
+        raise ValueError(f"model {model_name!r} expects pixel values in [0, 1]; got values up to {high:g}{fix}")
+    if low < -RANGE_SLACK:
+        fix = ": map [−1, 1] images to [0, 1] with (images + 1) / 2" if low >= -1 - RANGE_SLACK else ""
+        raise ValueError(f"model {model_name!r} expects pixel values in [0, 1]; got values down to {low:g}{fix}")
+
+
 def check_images(model_name, images, image_shape):
-    """`images` as float32 if they are float (batch, *image_shape); else a ValueError that says what
-    model `model_name` expected, what it got, and how to fix the usual mistakes."""
+    """`images` as float32 if they are float (batch, *image_shape) with values in [0, 1] (checked
+    where they are concrete, `check_image_values`); else a ValueError that says what model
+    `model_name` expected, what it got, and how to fix the usual mistakes."""
     dtype = keras.backend.standardize_dtype(images.dtype)
     expected = f"(batch, {', '.join(map(str, image_shape))})"
     if "float" not in dtype:
@@ -22,6 +65,9 @@ def check_images(model_name, images, image_shape):
         elif len(shape) == 3 and shape[1:] == tuple(image_shape[:2]) and image_shape[2] == 1:
             hint = " Add the channel axis: images[..., None]."
         raise ValueError(f"model {model_name!r} expects images of shape {expected}; got shape {shape}.{hint}")
+    values = concrete(images)
+    if values is not None:
+        check_image_values(model_name, values)
     return ops.cast(images, "float32")
 
 
@@ -59,8 +105,15 @@ class ImageClassifier(keras.Model):
         self(ops.zeros((1, *self.image_shape)))
 
     def check_images(self, images):
-        """Refuse non-float or wrongly shaped images; return them as float32."""
+        """Refuse non-float, wrongly shaped or out-of-range images; return them as float32."""
         return check_images(self.name, images, self.image_shape)
+
+    def predict(self, x, *args, **kwargs):
+        """Keras's `predict`, with NumPy images checked first (`predict` traces `call`, where values
+        cannot be checked)."""
+        if isinstance(x, np.ndarray):
+            check_images(self.name, x, self.image_shape)
+        return super().predict(x, *args, **kwargs)
 
     def picture(self, images, labels, path):
         """Write a PNG of the model's attention on `images` (plain predictions for models without one)."""

@@ -13,9 +13,11 @@ w = 2d it has the parameters of the d-unit 1-LSTM within 2d + 2 (W is d × 4d, V
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
 
 from layers.grid_lstm import GridLSTMCell
+from zoo.models.base import concrete
 from zoo.registry import register_model
 
 
@@ -77,7 +79,17 @@ class GridLSTMParity(keras.Model):
             hint = " For one string, add a batch axis: bits[None]." if shape == (self.bits,) else ""
             raise ValueError(f"model {self.name!r} expects bit vectors of shape (batch, {self.bits}); "
                              f"got shape {shape}.{hint}")
+        values = concrete(x)
+        if values is not None and (len(values) == 0 or not np.isin(values, (0.0, 1.0)).all()):
+            got = "a batch of 0" if len(values) == 0 else f"values such as {values[~np.isin(values, (0.0, 1.0))][0]}"
+            raise ValueError(f"model {self.name!r} expects at least one bit vector with values 0 and 1 only; got {got}")
         return ops.cast(x, "float32")
+
+    def predict(self, x, *args, **kwargs):
+        """Keras's `predict`, with NumPy bits checked first (`predict` traces `call`; an empty batch would hang it)."""
+        if isinstance(x, np.ndarray):
+            self.check_bits(x)
+        return super().predict(x, *args, **kwargs)
 
     def hidden_states(self, x):
         """h_0 … h_N, each (batch, units), for a checked input."""

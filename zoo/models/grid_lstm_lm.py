@@ -20,6 +20,7 @@ from keras import layers, ops
 
 from layers.grid_lstm import GridLSTM2D
 from zoo import decoding
+from zoo.models.base import concrete
 from zoo.registry import register_model
 
 CELLS = ("grid", "stacked")
@@ -84,6 +85,10 @@ class GridLSTMLanguageModel(keras.Model):
         if len(shape) != 2:
             hint = " For one text, add a batch axis: ids[None]." if len(shape) == 1 else ""
             raise ValueError(f"model {self.name!r} expects character ids of shape (batch, T); got shape {shape}.{hint}")
+        values = concrete(ids)
+        if values is not None and values.size and (values.min() < 0 or values.max() >= len(self.tokens)):
+            raise ValueError(f"model {self.name!r} expects character ids in [0, {len(self.tokens) - 1}]; got ids from "
+                             f"{values.min()} to {values.max()}. Turn text into ids with model.encode(text).")
         return ops.cast(ids, "int32")
 
     def call(self, ids, training=None, unroll=False):
@@ -102,8 +107,8 @@ class GridLSTMLanguageModel(keras.Model):
         """The ids of `text` (int32 (len,)); a ValueError names characters outside the vocabulary."""
         unknown = sorted(set(text) - set(self.index))
         if unknown:
-            raise ValueError(f"characters {unknown} are not in the model's vocabulary of {len(self.tokens)}: "
-                             f"{''.join(self.tokens)!r}")
+            raise ValueError(f"expected characters of the model's vocabulary of {len(self.tokens)} "
+                             f"({''.join(self.tokens)!r}); got {unknown}")
         return np.array([self.index[c] for c in text], np.int32)
 
     def decode(self, ids):
@@ -111,6 +116,9 @@ class GridLSTMLanguageModel(keras.Model):
 
     def bits_per_character(self, text):
         """BPC of `text` (its characters after the first, predicted in windows of `context`)."""
+        if len(text) < 2:
+            raise ValueError(f"expected a text of at least 2 characters (the first is given, the others "
+                             f"predicted); got {len(text)}")
         ids = self.encode(text)
         bits = []
         for start in range(0, len(ids) - 1, self.context):

@@ -183,6 +183,7 @@ class Seq2Seq(keras.Model):
         """
         if isinstance(texts, str):
             texts = [texts]
+        self.source_vocab.check_readable(texts)
         results = []
         for start in range(0, len(texts), batch_size):
             batch = list(texts[start : start + batch_size])
