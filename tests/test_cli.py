@@ -3,6 +3,7 @@
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from zoo.cli import main
@@ -155,3 +156,28 @@ def test_export_saved_model_reports_parity_metric_and_latency(tmp_path, capsys):
     assert (out / "saved_model.pb").exists()
     assert "reloaded and checked against Keras" in text and "test_accuracy_saved_model" in text
     assert "latency_ms_batch1_saved_model" in text
+
+
+@pytest.mark.parametrize("content", [b"just some text\n", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00"])
+def test_predict_on_a_file_that_is_not_an_image_is_one_line(tmp_path, content):
+    path = tmp_path / "input.png"
+    path.write_bytes(content)
+    with pytest.raises(SystemExit) as error:
+        main(["predict", "stn", str(path)])
+    message = str(error.value)
+    assert message.startswith(f"zoo predict: cannot read {path} as an image") and "\n" not in message
+
+
+def test_predict_refuses_nan_and_0_255_values_and_a_missing_tflite(tmp_path):
+    x = np.random.default_rng(0).random((42, 42, 1)).astype("float32")
+    for values, expected in ((np.where(x > 0.5, np.nan, x), "finite pixel values"), (x * 255, "divide 0–255 images by 255")):
+        np.save(tmp_path / "x.npy", values)
+        with pytest.raises(SystemExit, match=expected):
+            main(["predict", "stn", str(tmp_path / "x.npy")])
+    with pytest.raises(SystemExit, match="stn.int8.tflite: no such file"):
+        main(["predict", str(tmp_path / "stn.int8.tflite"), str(tmp_path / "x.npy")])
+
+
+def test_export_into_an_existing_folder_writes_the_default_file_there(tmp_path, capsys):
+    main(["export", "grid_lstm", "--quantize", "fp32", "--out", str(tmp_path), "--eval-limit", "64"])
+    assert (tmp_path / "grid_lstm.parity_16.tflite").is_file()

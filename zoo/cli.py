@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.inputs import check_image_values
 from zoo.matrix import FORMATS as MATRIX_FORMATS
 
 QUANT_CHOICES = ("fp32", "float16", "dynamic", "int8")
@@ -298,8 +299,10 @@ def _export_saved_model(model, rec, check, out, write_card, metrics=None):
 
 
 def _tflite_path(rec, quantize, out):
-    """`out`, or the default file of an export: MODEL.TAG[.QUANTIZE].tflite."""
-    return Path(out or f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}") + ".tflite")
+    """`out` (a file, or a folder to put the default file in), or the default file of an export:
+    MODEL.TAG[.QUANTIZE].tflite."""
+    default = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}") + ".tflite"
+    return Path(out) / default if out and Path(out).is_dir() else Path(out or default)
 
 
 def _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit):
@@ -505,11 +508,15 @@ def _read_input(path, shape, resize):
     else:
         from PIL import Image
 
-        image = Image.open(path).convert("L" if shape[-1] == 1 else "RGB")
+        try:
+            image = Image.open(path).convert("L" if shape[-1] == 1 else "RGB")
+        except OSError as error:  # not an image, or a truncated one
+            raise ValueError(f"cannot read {path} as an image ({error}); give a PNG, JPEG or .npy file") from None
         if resize:
             image = image.resize((shape[1], shape[0]))
         array = np.asarray(image, dtype="float32") / 255.0
     array = np.asarray(array, dtype="float32")
+    check_image_values(f"the model reading {path}", array)
     if array.ndim == 2:
         array = array[..., None]
     if array.ndim == 3:
@@ -550,6 +557,8 @@ def _write_samples(images, path):
 
 
 def cmd_predict(args):
+    if args.name.endswith(".tflite") and not Path(args.name).is_file():
+        raise FileNotFoundError(f"{args.name}: no such file (zoo export writes MODEL.TAG[.QUANTIZE].tflite)")
     if args.name.endswith(".tflite"):
         from export.runtime import Runtime
 
@@ -902,8 +911,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except ValueError as e:  # bad names, options, inputs, weights: say what was wrong, no traceback
-        raise SystemExit(f"zoo {args.command}: {e}") from None
+    except (ValueError, OSError) as e:  # bad names, options, inputs, weights, files: what was wrong, no traceback
+        message = str(e).strip().splitlines()
+        raise SystemExit(f"zoo {args.command}: {message[-1] if message else type(e).__name__}") from None
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ import keras
 import numpy as np
 from keras import ops
 
+from zoo.inputs import check_image_values
+
 
 def concrete(x):
     """`x` as NumPy when its values exist now (a NumPy array, an eager tensor, a JAX array outside
@@ -23,27 +25,6 @@ def concrete(x):
         if tf.is_symbolic_tensor(x) or not tf.executing_eagerly():
             return None
     return keras.ops.convert_to_numpy(x)
-
-
-RANGE_SLACK = 1e-3  # rounding in the user's preprocessing: 1.0004 is still a [0, 1] image
-
-
-def check_image_values(model_name, images):
-    """A ValueError, with the fix, for values a model in [0, 1] would silently mispredict: NaN or
-    infinity, a 0–255 or [−1, 1] range, an empty batch. `images`: NumPy."""
-    if len(images) == 0:
-        raise ValueError(f"model {model_name!r} expects at least one image; got a batch of 0")
-    finite = np.isfinite(images)
-    if not finite.all():
-        raise ValueError(f"model {model_name!r} expects finite pixel values in [0, 1]; got "
-                         f"{int(images.size - finite.sum())} NaN or infinite values")
-    low, high = float(images.min()), float(images.max())
-    if high > 1 + RANGE_SLACK:
-        fix = ": divide 0–255 images by 255" if high <= 255 else ""
-        raise ValueError(f"model {model_name!r} expects pixel values in [0, 1]; got values up to {high:g}{fix}")
-    if low < -RANGE_SLACK:
-        fix = ": map [−1, 1] images to [0, 1] with (images + 1) / 2" if low >= -1 - RANGE_SLACK else ""
-        raise ValueError(f"model {model_name!r} expects pixel values in [0, 1]; got values down to {low:g}{fix}")
 
 
 def check_images(model_name, images, image_shape):
@@ -67,7 +48,7 @@ def check_images(model_name, images, image_shape):
         raise ValueError(f"model {model_name!r} expects images of shape {expected}; got shape {shape}.{hint}")
     values = concrete(images)
     if values is not None:
-        check_image_values(model_name, values)
+        check_image_values(f"model {model_name!r}", values)
     return ops.cast(images, "float32")
 
 
