@@ -20,6 +20,7 @@ class Hypothesis:
     tokens: list  # output ids, without <s> and </s>
     score: float  # Σ log p, divided by length^alpha in beam search
     alignments: np.ndarray  # (steps, L): α of every emitted token, </s> included when emitted
+    log_prob: float  # Σ log p: log of the output's probability under the model
 
 
 def greedy(step, state, batch_size, bos_id, eos_id, max_len):
@@ -42,7 +43,7 @@ def greedy(step, state, batch_size, bos_id, eos_id, max_len):
         ends = np.flatnonzero(outputs[b] == eos_id)
         n = int(ends[0]) if len(ends) else outputs.shape[1]
         steps = n + 1 if len(ends) else n
-        hypotheses.append(Hypothesis(outputs[b, :n].tolist(), float(scores[b]), alignments[b, :steps]))
+        hypotheses.append(Hypothesis(outputs[b, :n].tolist(), float(scores[b]), alignments[b, :steps], float(scores[b])))
     return hypotheses
 
 
@@ -88,7 +89,7 @@ def beam_search(step, state, batch_size, bos_id, eos_id, max_len, beam_size=3, a
                 if token == eos_id:
                     if rank < K:
                         seq = history[b, parent].tolist()
-                        finished[b].append(Hypothesis(seq, normalised(score, t + 1), aligned[b, parent].copy()))
+                        finished[b].append(Hypothesis(seq, normalised(score, t + 1), aligned[b, parent].copy(), score))
                 elif live < K:
                     parents[b, live], new_tokens[b, live], new_scores[b, live] = parent, token, score
                     live += 1
@@ -107,7 +108,7 @@ def beam_search(step, state, batch_size, bos_id, eos_id, max_len, beam_size=3, a
         if np.isfinite(scores[b]).any():  # out of steps: unfinished hypotheses compete without </s>
             steps = history.shape[2]
             candidates += [
-                Hypothesis(history[b, k].tolist(), normalised(scores[b, k], steps), aligned[b, k])
+                Hypothesis(history[b, k].tolist(), normalised(scores[b, k], steps), aligned[b, k], float(scores[b, k]))
                 for k in range(K)
                 if np.isfinite(scores[b, k])
             ]
@@ -123,13 +124,16 @@ def search(step, state, batch_size, vocab, max_len, beam_size=1, alpha=1.0):
 
 def translate(step, state, texts, source_vocab, target_vocab, max_len, beam_size=1, alpha=1.0):
     """Decode a batch of `texts` from its encoder `state`: one dict per text with the output
-    `text`, its `tokens`, `score` and `alignments` (steps, source tokens)."""
+    `text`, its `tokens`, `score`, `confidence` (the output's probability under the model, Π p(y_t | y_<t, x):
+    low for a text the model cannot read, `benchmarks/translator_confidence.py`) and `alignments`
+    (steps, source tokens)."""
     hypotheses = search(step, state, len(texts), target_vocab, max_len, beam_size, alpha)
     return [
         {
             "text": target_vocab.decode(h.tokens),
             "tokens": [target_vocab.itos[i] for i in h.tokens],
             "score": h.score,
+            "confidence": float(np.exp(h.log_prob)),
             "alignments": h.alignments[:, : len(source_vocab.split(text, source_vocab.level))],
         }
         for text, h in zip(texts, hypotheses)

@@ -152,6 +152,17 @@ def test_bad_inputs_are_refused_with_what_was_expected():
         model("bahdanau_v2")
 
 
+def test_the_pretrained_translator_is_confident_on_dates_and_not_on_other_text():
+    translator = zoo.load("seq2seq")
+    dates, others = translator.translate(["dimanche 22 novembre 2026", "3/4/1999"]), translator.translate(
+        ["hello world", "banana"])
+    assert min(r["confidence"] for r in dates) > 0.7 > max(r["confidence"] for r in others)  # the documented threshold
+    with pytest.raises(ValueError, match="empty or only spaces"):
+        translator.translate(["   "])
+    with pytest.raises(ValueError, match="mostly in the model's vocabulary"):
+        translator.translate(["🎉🎉"])
+
+
 def test_word_level_vocabularies_keep_the_most_frequent_words():
     texts = ["o gato", "o cão", "o gato preto"]
     vocab = Vocabulary.build(texts, level="word", max_size=2)
