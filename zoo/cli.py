@@ -302,7 +302,10 @@ def _tflite_path(rec, quantize, out):
     """`out` (a file, or a folder to put the default file in), or the default file of an export:
     MODEL.TAG[.QUANTIZE].tflite."""
     default = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}") + ".tflite"
-    return Path(out) / default if out and Path(out).is_dir() else Path(out or default)
+    path = Path(out) / default if out and Path(out).is_dir() else Path(out or default)
+    if path.exists():
+        print(f"replacing {path} (once the new export passes its check)")
+    return path
 
 
 def _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit):
