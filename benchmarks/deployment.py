@@ -32,14 +32,15 @@ BATCHES = (1, 32)
 
 def timers(model, rec, path):
     """(Keras, LiteRT) callables of a batch size, for the file at `path`."""
-    if hasattr(model, "translate"):
+    task = registry.task(rec["model"])
+    if task == "translator":
         from export.seq2seq import Translator
         from recipes import data
 
         texts = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=32)[0]
         lite = Translator(path)
         return (lambda b: model.translate(texts[:b])), (lambda b: lite.translate(texts[:b]))
-    if hasattr(model, "caption"):
+    if task == "captioner":
         from export.captioner import Captioner
 
         images = _test_scenes(rec, limit=32)[0]
@@ -47,7 +48,7 @@ def timers(model, rec, path):
         return (lambda b: model.caption(images[:b], beam_size=1)), (lambda b: lite.caption(images[:b], beam_size=1))
     runtime = Runtime(path)
     (name,) = runtime.input_details
-    if hasattr(model, "generate"):
+    if task == "generator":
         noise = decoding.standard_noise(32, model.steps, model.latent_dim, seed=0)
         serve = model.serving_signature()[1]
         return (lambda b: serve(noise[:b])), (lambda b: runtime(noise=noise[:b]))
@@ -57,7 +58,7 @@ def timers(model, rec, path):
 
 def measure(rec, runs, workdir):
     model = zoo.load(rec["model"], weights=rec["tag"])
-    loop = hasattr(model, "translate") or hasattr(model, "caption")
+    loop = registry.task(rec["model"]) in ("translator", "captioner")
     row = {"params": model.count_params(), "int8_kind": "dyn" if loop else "int8"}
     for column, quantize in (("fp32", "fp32"), ("int8", "dynamic" if loop else "int8")):
         path = _tflite_path(rec, quantize, str(Path(workdir) / f"{rec['model']}.{rec['tag']}.{quantize}.tflite"))

@@ -134,14 +134,14 @@ def evaluate_model(model, dataset, split="test", limit=None):
     (greedy, by length, and with beam size 3) for translators; BLEU, caption and grounding
     accuracy (beam 3, and greedy) for captioners; the negative variational bound for generators;
     bits per character for language models."""
-    kind = data.info(dataset)["kind"]
-    if kind == "corpus":
+    task = registry.task(model)
+    if task == "language_model":
         return evaluate_language_model(model, dataset, split, limit)
-    if hasattr(model, "generate"):
+    if task == "generator":
         return evaluate_generator(model, dataset, split, limit)
-    if kind in ("image", "vector"):
+    if task == "classifier":
         return evaluate(model, dataset, split, limit=limit)
-    if kind == "captions":
+    if task == "captioner":
         metrics = evaluate_captions(model, dataset, split, limit, beam_size=3)
         greedy = evaluate_captions(model, dataset, split, limit, beam_size=1)
         metrics["greedy"] = {k: greedy[k] for k in ("bleu4", "caption_accuracy", "grounding_accuracy") if k in greedy}
@@ -160,14 +160,15 @@ def check_metrics(model, dataset, split="test"):
     headline number (greedy exact match for translators, the deterministic path's error for
     classifiers, the bound for generators, bits per character for language models), or greedy BLEU-4, caption and grounding accuracy
     for captioners. Cheap enough for every CI run; `zoo eval` reproduces the full split."""
-    if hasattr(model, "generate"):
+    task = registry.task(model)
+    if task == "generator":
         metrics, keys = evaluate_generator(model, dataset, split, CHECK_EXAMPLES), ("nll_bound",)
-    elif hasattr(model, "caption"):
+    elif task == "captioner":
         metrics = evaluate_captions(model, dataset, split, CHECK_EXAMPLES, beam_size=1)
         keys = ("bleu4", "caption_accuracy", "grounding_accuracy")
-    elif hasattr(model, "translate"):
+    elif task == "translator":
         metrics, keys = evaluate_translation(model, dataset, split, CHECK_EXAMPLES), ("exact_match",)
-    elif hasattr(model, "complete"):  # CHECK_EXAMPLES windows of characters
+    elif task == "language_model":  # CHECK_EXAMPLES windows of characters
         metrics, keys = evaluate_language_model(model, dataset, split, CHECK_EXAMPLES), ("bpc",)
     else:
         metrics, keys = evaluate(model, dataset, split, limit=CHECK_EXAMPLES), ("error",)

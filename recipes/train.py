@@ -105,17 +105,18 @@ def validation_arrays(recipe, limit):
 
 def input_spec(model):
     """The card's input spec: name -> shape, dtype and value range (or vocabulary)."""
-    if hasattr(model, "caption"):
+    task = registry.task(model)
+    if task == "captioner":
         return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
                 "caption": {"vocabulary": "config.tokens", "max_words": model.max_len}}
-    if hasattr(model, "generate"):  # trained on images, generates from noise
+    if task == "generator":  # trained on images, generates from noise
         return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
                 "noise": {"shape": [None, model.steps, model.latent_dim], "dtype": "float32",
                           "distribution": "standard normal"}}
-    if hasattr(model, "complete"):
+    if task == "language_model":
         return {"ids": {"shape": [None, None], "dtype": "int32", "vocabulary": "config.tokens",
                         "exported_window": model.context}}
-    if hasattr(model, "source_vocab"):
+    if task == "translator":
         return {"text": {"shape": [None], "dtype": "string", "max_tokens": model.max_source_len,
                          "vocabulary": "config.source_tokens"}}
     return {

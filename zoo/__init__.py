@@ -25,10 +25,11 @@ def list_models():
 
 
 def info(name):
-    """Model card: summary, paper, default weights tag, builder options, and every weights record by tag."""
+    """Model card: task, summary, paper, default weights tag, builder options, and every weights record by tag."""
     model = registry.entry(name)
     return {
         "name": model.name,
+        "task": model.task,
         "summary": model.summary,
         "paper": model.paper,
         "default_weights": model.default_weights,

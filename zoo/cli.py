@@ -50,7 +50,8 @@ def cmd_info(args):
     from zoo import matrix, registry
 
     card = zoo.info(args.name)
-    print(f"{card['name']}: {card['summary']}\npaper: {card['paper']}\ndefault weights: {card['default_weights']}")
+    print(f"{card['name']}: {card['summary']}\ntask: {card['task']} ({registry.TASKS[card['task']]})\n"
+          f"paper: {card['paper']}\ndefault weights: {card['default_weights']}")
     print("options: " + ", ".join(f"{k}={v!r}" for k, v in card["options"].items()))
     for tag, rec in card["weights"].items():
         print(f"\n[{args.name}:{tag}]  {rec['data']['dataset']} ({rec['data']['description']})")
@@ -170,12 +171,12 @@ def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_lim
     if write_card and eval_limit:
         raise ValueError("refusing to write export results measured on a subset (--eval-limit) into the card")
     rec = registry.record(name, tag)
-    model = zoo.load(name, weights=rec["tag"])
-    if hasattr(model, "translate") or hasattr(model, "caption"):
+    model, task = zoo.load(name, weights=rec["tag"]), registry.task(name)
+    if task in ("translator", "captioner"):
         return _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit)
-    if hasattr(model, "generate"):
+    if task == "generator":
         return _export_generator(model, rec, fmt, quantize, out, write_card)
-    if hasattr(model, "complete"):
+    if task == "language_model":
         return _export_language_model(model, rec, fmt, quantize, out, write_card, eval_limit)
     test_images, test_labels = _test_arrays(rec, eval_limit)
     check = test_images[:256]
@@ -318,11 +319,12 @@ def _export_decoding_loop(model, rec, fmt, quantize, out, write_card, eval_limit
     from export.tflite import gpu_delegate_report
     from recipes import data
     from recipes.evaluate import evaluate_captions, evaluate_translation
+    from zoo import registry
 
     dataset, split = rec["data"]["dataset"], rec["data"]["test_split"]
     # Per kind: the driver, the test metrics (the first also as a change), the latency measured
     # (one input, decoded as the method does by default), 200 check inputs and the exporters.
-    if hasattr(model, "translate"):
+    if registry.task(rec["model"]) == "translator":
         driver, evaluate, method = seq2seq.Translator, evaluate_translation, "translate"
         metrics, latency = ["exact_match"], "one_text_greedy"
         inputs = data.load_texts(dataset, split, limit=200)[0]
@@ -606,17 +608,19 @@ def cmd_predict(args):
     else:
         import zoo
 
-        model = zoo.load(args.name, weights=args.weights)
-        if hasattr(model, "translate"):
+        from zoo import registry
+
+        model, task = zoo.load(args.name, weights=args.weights), registry.task(args.name)
+        if task == "translator":
             _print_translation(model.translate([args.input], beam_size=args.beam)[0], args.input)
             return
-        if hasattr(model, "caption"):
+        if task == "captioner":
             _print_caption(model.caption(_read_input(args.input, model.image_shape, args.resize), beam_size=args.beam)[0])
             return
-        if hasattr(model, "generate"):
+        if task == "generator":
             _write_samples(model.generate(args.samples, seed=args.seed)[0][:, -1], args.input)
             return
-        if hasattr(model, "complete"):
+        if task == "language_model":
             print(args.input + model.complete(args.input, args.length, args.temperature, args.seed))
             return
         probs = np.asarray(model(_read_input(args.input, model.image_shape, args.resize)))[0]
@@ -811,14 +815,14 @@ def cmd_demo(args):
         for tag, rec in registry.records(name).items():
             if tag != registry.entry(name).default_weights and not args.all:
                 continue
-            model = zoo.load(name, weights=tag)
-            if hasattr(model, "translate"):
+            model, task = zoo.load(name, weights=tag), registry.task(name)
+            if task == "translator":
                 from recipes import data
 
                 inputs, references = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=6)
-            elif hasattr(model, "caption"):
+            elif task == "captioner":
                 inputs, references = _test_scenes(rec, limit=4)
-            elif hasattr(model, "generate"):  # draws from noise: no inputs
+            elif task == "generator":  # draws from noise: no inputs
                 inputs, references = None, None
             else:
                 inputs, references = _test_arrays(rec, limit=16)

@@ -48,10 +48,21 @@ def did_you_mean(name, choices, n=3, cutoff=0.5):
     return f" Did you mean {', '.join(repr(c) for c in close)}?" if close else ""
 
 
+# What a model does, declared when it registers; model-agnostic code asks `task(...)`, never guesses.
+TASKS = {
+    "classifier": "inputs (images, bit vectors) → class probabilities",
+    "translator": "text → text, with alignments",
+    "captioner": "image → words, with attention maps",
+    "generator": "noise → images, with a likelihood bound",
+    "language_model": "characters → next-character probabilities",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class ModelEntry:
     name: str
     builder: type
+    task: str
     summary: str
     paper: str
     default_weights: str | None = None
@@ -69,14 +80,27 @@ class ModelEntry:
 _MODELS = {}
 
 
-def register_model(name, *, summary, paper, default_weights=None):
-    """Class decorator: register a model builder under `name`."""
+def register_model(name, *, task, summary, paper, default_weights=None):
+    """Class decorator: register a model builder under `name`, doing `task` (one of TASKS)."""
+    if task not in TASKS:
+        raise ValueError(f"model {name!r}: task must be one of {', '.join(TASKS)}; got {task!r}")
 
     def wrap(cls):
-        _MODELS[name] = ModelEntry(name, cls, summary, paper, default_weights)
+        _MODELS[name] = ModelEntry(name, cls, task, summary, paper, default_weights)
         return cls
 
     return wrap
+
+
+def task(model):
+    """The task of a registered model, given its name or an instance of its builder."""
+    if isinstance(model, str):
+        return entry(model).task
+    _ensure_models_imported()
+    for candidate in _MODELS.values():
+        if type(model) is candidate.builder:
+            return candidate.task
+    raise ValueError(f"{type(model).__name__} is not a registered model's builder")
 
 
 def _ensure_models_imported():

@@ -79,3 +79,15 @@ def test_records_are_valid_json_files():
             assert (store.SHIPPED_DIR / f"{rec['model']}.{rec['tag']}.json").exists()
             continue
         assert path.name == f"{rec['model']}.{rec['tag']}.json"
+
+
+def test_every_model_declares_its_task_and_instances_answer_it():
+    for name in zoo.list_models():
+        task = registry.task(name)
+        assert task in registry.TASKS
+        assert registry.task(registry.entry(name).builder.__new__(registry.entry(name).builder)) == task
+    assert registry.task("seq2seq") == "translator" and registry.task("draw") == "generator"
+    with pytest.raises(ValueError, match="task must be one of"):
+        registry.register_model("toy", task="regressor", summary="", paper="")
+    with pytest.raises(ValueError, match="not a registered model"):
+        registry.task(object())

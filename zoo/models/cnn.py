@@ -31,6 +31,7 @@ def conv_classifier(num_classes, filters=(32, 64), kernel_size=5, units=128, dro
 
 @register_model(
     "cnn",
+    task="classifier",
     summary="Plain 2-layer CNN baseline, trained by the same recipes as the attention models",
     paper="Baseline of Mnih et al. 2014 and Jaderberg et al. 2015",
     default_weights="rts_fashion_mnist",

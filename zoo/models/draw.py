@@ -30,6 +30,7 @@ from zoo.registry import register_model
 
 @register_model(
     "draw",
+    task="generator",
     summary="DRAW: recurrent VAE that draws with Gaussian filterbank read/write attention",
     paper="Gregor, Danihelka, Graves, Rezende, Wierstra. DRAW: A Recurrent Neural Network For Image Generation. ICML 2015",
     default_weights="binarized_fashion_mnist",

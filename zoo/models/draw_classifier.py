@@ -23,6 +23,7 @@ from zoo.registry import register_model
 
 @register_model(
     "draw_classifier",
+    task="classifier",
     summary="DRAW's differentiable RAM: Gaussian filterbank glimpses, LSTM, trained end to end by backprop",
     paper="Gregor, Danihelka, Graves, Rezende, Wierstra. DRAW: A Recurrent Neural Network For Image Generation. ICML 2015",
     default_weights="cluttered100_fashion_mnist",

@@ -23,6 +23,7 @@ from zoo.registry import register_model
 
 @register_model(
     "grid_lstm",
+    task="classifier",
     summary="Grid LSTM: tied deep 1-LSTM computing k-bit parity from all bits at once; tied ReLU FFN baseline",
     paper="Kalchbrenner, Danihelka, Graves. Grid Long Short-Term Memory. ICLR 2016 (arXiv:1507.01526)",
     default_weights="parity_16",

@@ -15,6 +15,7 @@ from zoo.registry import register_model
 
 @register_model(
     "grid_lstm_image",
+    task="classifier",
     summary="Grid LSTM image classifier: tied 3-LSTM over non-overlapping patches (rows × columns × depth)",
     paper="Kalchbrenner, Danihelka, Graves. Grid Long Short-Term Memory. ICLR 2016 (arXiv:1507.01526)",
     default_weights="mnist5k",

@@ -28,6 +28,7 @@ CELLS = ("grid", "stacked")
 
 @register_model(
     "grid_lstm_lm",
+    task="language_model",
     summary="Grid LSTM character language model: tied 2-LSTM (time × depth) vs stacked LSTM, bits per character",
     paper="Kalchbrenner, Danihelka, Graves. Grid Long Short-Term Memory. ICLR 2016 (arXiv:1507.01526)",
     default_weights="kjv",

@@ -33,6 +33,7 @@ from zoo.registry import register_model
 
 @register_model(
     "ram",
+    task="classifier",
     summary="Recurrent Attention Model: k-scale glimpses chosen by a REINFORCE-trained policy",
     paper="Mnih, Heess, Graves, Kavukcuoglu. Recurrent Models of Visual Attention. NIPS 2014",
     default_weights="cluttered100_fashion_mnist",

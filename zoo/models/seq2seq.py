@@ -30,6 +30,7 @@ ISO_DATE_TOKENS = list("-0123456789")
 
 @register_model(
     "seq2seq",
+    task="translator",
     summary="Attention encoder-decoder (Bahdanau; Luong global/local) with beam search; dates → ISO 8601",
     paper="Bahdanau, Cho, Bengio. Neural Machine Translation by Jointly Learning to Align and Translate. "
     "ICLR 2015; Luong, Pham, Manning. Effective Approaches to Attention-based NMT. EMNLP 2015",

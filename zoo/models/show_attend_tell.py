@@ -37,6 +37,7 @@ from zoo.vocabulary import Vocabulary
 
 @register_model(
     "show_attend_tell",
+    task="captioner",
     summary="Show, Attend and Tell: captions with soft or hard attention and per-word attention maps; generated scenes",
     paper="Xu, Ba, Kiros, Cho, Courville, Salakhutdinov, Zemel, Bengio. Show, Attend and Tell: Neural Image Caption "
     "Generation with Visual Attention. ICML 2015",

@@ -15,6 +15,7 @@ from zoo.registry import register_model
 
 @register_model(
     "stn",
+    task="classifier",
     summary="Spatial Transformer + CNN classifier (ST-CNN) for distorted images",
     paper="Jaderberg, Simonyan, Zisserman, Kavukcuoglu. Spatial Transformer Networks. NIPS 2015",
     default_weights="rts_fashion_mnist",
