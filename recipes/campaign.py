@@ -128,7 +128,9 @@ def run(queue, minutes, out, work, state=None, only=None):
                 process.wait()
             log.close()
         left_out = pack(work, list(processes), out)
-    summary = {"queue": str(queue), "minutes": minutes, "hardware": _hardware(), "backups_left_out": left_out,
+    from recipes.train import hardware
+
+    summary = {"queue": str(queue), "minutes": minutes, "hardware": hardware(), "backups_left_out": left_out,
                "wall_seconds": round(time.time() - start, 1),
                "entries": [describe(work / name, name, process.returncode) for name, (process, _) in processes.items()]}
     _write_json(out / "campaign.json", summary)
@@ -193,19 +195,18 @@ def unpack(result, state=STATE_DIR, weights=None):
         for entry in sorted(Path(tmp).iterdir()):
             row = describe(entry, entry.name)
             target = Path(state) / entry.name
+            shutil.rmtree(target, ignore_errors=True)  # replaced by this campaign's state, or done with
             if row["status"] == "finished":
                 for file in sorted((entry / "out").iterdir()):
                     _write_bytes(weights / file.name, file.read_bytes())
-                shutil.rmtree(target, ignore_errors=True)  # the run is done: its state is no longer needed
             else:
-                shutil.rmtree(target, ignore_errors=True)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.copytree(entry, target, ignore=shutil.ignore_patterns("out", "tensorboard"))
             rows.append(row)
     return rows
 
 
-def bundle(directory, queue=None):
+def bundle(directory):
     """Fill `directory` with what a GPU run needs beyond the tracked tree: the data files (Fashion-MNIST
     IDX, the MNIST 5k CSV, the KJV text), the Keras, namex and optree wheels for Python 3.12, and
     `env.sh` pointing the data loaders at them. Returns the MiB that would travel with the tree."""
@@ -239,12 +240,6 @@ def bundle(directory, queue=None):
     size = sum(os.path.getsize(f) for f in tracked if f and os.path.isfile(f) and not f.startswith(b"zoo/weights/"))
     size += sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     return size / 2**20
-
-
-def _hardware():
-    from recipes.train import hardware
-
-    return hardware()
 
 
 def _write_bytes(path, data):
