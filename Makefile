@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 
 .PHONY: demo test install clean gpu-bundle
 
-$(STAMP): requirements.txt requirements-test.txt pyproject.toml
+$(STAMP): requirements.txt requirements-runtime.txt requirements-full.txt requirements-test.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-test.txt
@@ -23,7 +23,7 @@ demo: $(STAMP)
 # (pytest-xdist), as most of a test's time is single-threaded Python and graph tracing.
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2
-	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_grid_lstm_lm.py tests/zoo/test_grid_lstm_image.py tests/zoo/test_show_attend_tell.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py tests/zoo/test_bad_input.py
+	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_grid_lstm_lm.py tests/zoo/test_grid_lstm_image.py tests/zoo/test_show_attend_tell.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py tests/zoo/test_bad_input.py tests/zoo/test_conformance.py
 
 # What a GPU campaign needs beside the tracked tree (docs/training.md, "GPU campaigns"): data files,
 # the Keras, namex and optree wheels, env.sh; prints the size that would travel without zoo/weights/.

@@ -23,48 +23,54 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
+from export.records import LOOPS, export_record, tflite_path  # noqa: E402
 from export.runtime import Runtime, median_ms  # noqa: E402
+from recipes.testset import TestSet  # noqa: E402
 from zoo import decoding, registry  # noqa: E402
-from zoo.cli import _test_arrays, _test_scenes, _tflite_path, export_record  # noqa: E402
 
 BATCHES = (1, 32)
 
 
-def timers(model, rec, path):
-    """(Keras, LiteRT) callables of a batch size, for the file at `path`."""
-    task = registry.task(rec["model"])
-    if task == "translator":
-        from export.seq2seq import Translator
-        from recipes import data
+def _translator(model, rec, path):
+    from export.seq2seq import Translator
 
-        texts = data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=32)[0]
-        lite = Translator(path)
-        return (lambda b: model.translate(texts[:b])), (lambda b: lite.translate(texts[:b]))
-    if task == "captioner":
-        from export.captioner import Captioner
+    texts, lite = TestSet(rec).examples(32)[0], Translator(path)
+    return (lambda b: model.translate(texts[:b])), (lambda b: lite.translate(texts[:b]))
 
-        images = _test_scenes(rec, limit=32)[0]
-        lite = Captioner(path)
-        return (lambda b: model.caption(images[:b], beam_size=1)), (lambda b: lite.caption(images[:b], beam_size=1))
-    runtime = Runtime(path)
+
+def _captioner(model, rec, path):
+    from export.captioner import Captioner
+
+    images, lite = TestSet(rec).examples(32)[0], Captioner(path)
+    return (lambda b: model.caption(images[:b], beam_size=1)), (lambda b: lite.caption(images[:b], beam_size=1))
+
+
+def _generator(model, rec, path):
+    noise, runtime = decoding.standard_noise(32, model.steps, model.latent_dim, seed=0), Runtime(path)
+    serve = model.serving_signature()[1]
+    return (lambda b: serve(noise[:b])), (lambda b: runtime(noise=noise[:b]))
+
+
+def _one_graph(model, rec, path):  # classifiers, language models: a batch of test inputs in, one output
+    inputs, runtime = TestSet(rec).examples(32)[0], Runtime(path)
     (name,) = runtime.input_details
-    if task == "generator":
-        noise = decoding.standard_noise(32, model.steps, model.latent_dim, seed=0)
-        serve = model.serving_signature()[1]
-        return (lambda b: serve(noise[:b])), (lambda b: runtime(noise=noise[:b]))
-    inputs = _test_arrays(rec, limit=32)[0]
     return (lambda b: model.predict_on_batch(inputs[:b])), (lambda b: runtime(**{name: inputs[:b]}))
 
 
+# Per task: (Keras, LiteRT) callables of a batch size, for the file at `path`.
+TIMERS = {"translator": _translator, "captioner": _captioner, "generator": _generator,
+          "classifier": _one_graph, "language_model": _one_graph}
+
+
 def measure(rec, runs, workdir):
-    model = zoo.load(rec["model"], weights=rec["tag"])
-    loop = registry.task(rec["model"]) in ("translator", "captioner")
+    model, task = zoo.load(rec["model"], weights=rec["tag"]), registry.task(rec["model"])
+    loop = task in LOOPS  # no full int8 for a decoding loop: its int8 column times the dynamic-range file
     row = {"params": model.count_params(), "int8_kind": "dyn" if loop else "int8"}
     for column, quantize in (("fp32", "fp32"), ("int8", "dynamic" if loop else "int8")):
-        path = _tflite_path(rec, quantize, str(Path(workdir) / f"{rec['model']}.{rec['tag']}.{quantize}.tflite"))
-        export_record(rec["model"], rec["tag"], "tflite", quantize, out=str(path), eval_limit=32)
+        path = tflite_path(rec, quantize, str(Path(workdir) / f"{rec['model']}.{rec['tag']}.{quantize}.tflite"))
+        export_record(rec, "tflite", quantize, TestSet(rec, limit=32), out=str(path))
         row[f"{column}_kib"] = path.stat().st_size / 1024
-        keras, lite = timers(model, rec, path)
+        keras, lite = TIMERS[task](model, rec, path)
         for b in BATCHES:
             repeats = runs if b == 1 else max(3, runs // 4)
             row[f"{column}_{b}"] = median_ms(lambda: lite(b), repeats)

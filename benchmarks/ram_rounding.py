@@ -19,8 +19,8 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 
 import zoo  # noqa: E402
+from recipes.testset import test_arrays  # noqa: E402
 from zoo import registry  # noqa: E402
-from zoo.cli import _test_arrays  # noqa: E402
 
 TAGS = ("cluttered100_mnist5k", "cluttered100_mnist5k_4g", "cluttered100_mnist5k_lstm", "cluttered100_mnist5k_lstm_6g",
         "translated60_mnist5k", "cluttered100_fashion_mnist")
@@ -46,7 +46,7 @@ def main():
           f"{'dynamic':>9}{'int8':>7}")
     for tag in args.weights:
         record = registry.record("ram", tag)
-        images, labels = _test_arrays(record)
+        images, labels = test_arrays(record)
         model = zoo.load("ram", weights=tag)
         before = np.asarray(model.predict(images, batch_size=250, verbose=0)).argmax(1)
         accuracy = 100 * (before == labels).mean()

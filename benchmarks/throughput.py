@@ -44,7 +44,7 @@ def measure(recipe, batch, steps):
     their second run. Not `train_on_batch`: on JAX each of its calls costs ~0.3 s of Keras overhead."""
     config = train.model_config(recipe)
     keras.utils.set_random_seed(recipe.seed)
-    model = zoo.load(recipe.model, weights=None, **config)
+    model = registry.build(recipe.model, **config)
     x, y = keras.tree.map_structure(lambda a: np.concatenate([np.asarray(a)] * steps), one_batch(recipe, model, batch))
     model.compile(keras.optimizers.Adam(recipe.learning_rate, clipnorm=recipe.clipnorm),
                   loss="sparse_categorical_crossentropy", jit_compile=True)

@@ -10,17 +10,11 @@ NumPy and LiteRT only; the vocabulary and grid come from the sidecar `FILE.tflit
     Captioner("captioner.tflite").caption(images, beam_size=3)[0]["text"]
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from export.runtime import Runtime
-from export.tflite import convert_signatures, write_checked_decoder
+from export import decoding_loop
 from zoo import decoding
 from zoo.vocabulary import Vocabulary
-
-QUANTIZATIONS = (None, "float16", "dynamic")
 
 
 def signatures(model):
@@ -43,33 +37,22 @@ def signatures(model):
 
 def convert(model, quantize=None):
     """TFLite bytes with the signatures `encode` and `step` (builtin ops only, any batch size)."""
-    if quantize not in QUANTIZATIONS:
-        raise ValueError(f"a captioner exports as fp32, float16 or dynamic; got quantize={quantize!r} "
-                         "(full int8 would quantize the LSTM state fed back at every step)")
-    return convert_signatures(signatures(model), quantize)
+    return decoding_loop.convert("captioner", signatures(model), quantize)
 
 
-def metadata(model):
-    """What the captioner needs besides the graphs: vocabulary, caption length, attention grid."""
-    return {"tokens": model.vocab.tokens, "max_len": model.max_len, "grid": list(model.grid),
-            "image_shape": list(model.image_shape), "attention": model.attention_kind}
-
-
-class Captioner:
+class Captioner(decoding_loop.Driver):
     """Greedy / beam-search captioning of an exported `ShowAttendTell` on LiteRT (no TensorFlow)."""
 
-    def __init__(self, path, meta=None, num_threads=None, signatures=None):
-        """`path`: the `.tflite` file (its sidecar `path.json` holds `meta`); `signatures`: instead of
-        LiteRT, a function name → runner (`export.saved_model.open_signatures` for a SavedModel)."""
-        if meta is None:
-            sidecar = Path(str(path) + ".json")
-            if not sidecar.exists():
-                raise FileNotFoundError(f"{sidecar} (the vocabulary written by the export) is missing")
-            meta = json.loads(sidecar.read_text())["captioner"]
-        self.meta = meta
+    kind, method = "captioner", "caption"
+
+    @staticmethod
+    def metadata(model):
+        """What the captioner needs besides the graphs: vocabulary, caption length, attention grid."""
+        return {"tokens": model.vocab.tokens, "max_len": model.max_len, "grid": list(model.grid),
+                "image_shape": list(model.image_shape), "attention": model.attention_kind}
+
+    def setup(self, meta):
         self.vocab = Vocabulary(meta["tokens"], "word")
-        signatures = signatures or (lambda name: Runtime(path, num_threads=num_threads, signature=name))
-        self.encoder, self.decoder = signatures("encode"), signatures("step")
 
     def step(self, tokens, state, t):
         out = self.decoder(tokens=tokens, **state)
@@ -89,27 +72,14 @@ class Captioner:
         return results
 
 
+
 def to_tflite_captioner(model, path, check_images, quantize=None, atol=1e-4, extra_metadata=None):
     """Export `model` to `path` (+ sidecar `path.json` with the vocabulary), kept only if LiteRT
-    captions `check_images` as Keras does (`export.tflite.write_checked_decoder`). Returns the checks."""
-    meta = metadata(model)
-
-    def caption(captioner, images, beam_size):
-        return (captioner or model).caption(images, beam_size=beam_size)
-
-    return write_checked_decoder(path, convert(model, quantize), lambda file: Captioner(file, meta), caption,
-                                 check_images, quantize, atol, {**(extra_metadata or {}), "captioner": meta})
+    captions `check_images` as Keras does. Returns the checks."""
+    return decoding_loop.to_tflite(Captioner, signatures(model), model, path, check_images, quantize, atol, extra_metadata)
 
 
 def to_saved_model_captioner(model, path, check_images, atol=1e-4, extra_metadata=None):
     """`model`'s `encode` and `step` as a SavedModel directory at `path` (+ sidecar `path.json`),
     kept only if `Captioner` running its signatures captions `check_images` as Keras does."""
-    from export.saved_model import open_signatures, to_saved_model_decoder
-
-    meta = metadata(model)
-
-    def caption(captioner, images, beam_size):
-        return (captioner or model).caption(images, beam_size=beam_size)
-
-    return to_saved_model_decoder(path, signatures(model), lambda d: Captioner(d, meta, signatures=open_signatures(d)),
-                                  caption, check_images, atol, {**(extra_metadata or {}), "captioner": meta})
+    return decoding_loop.to_saved_model(Captioner, signatures(model), model, path, check_images, atol, extra_metadata)

@@ -10,17 +10,11 @@ from the sidecar `FILE.tflite.json` written beside the file.
     Translator("dates.tflite").translate(["22 novembre 2026"], beam_size=3)[0]["text"]
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from export.runtime import Runtime
-from export.tflite import convert_signatures, write_checked_decoder
+from export import decoding_loop
 from zoo import decoding
 from zoo.vocabulary import Vocabulary
-
-QUANTIZATIONS = (None, "float16", "dynamic")
 
 
 def signatures(model):
@@ -48,39 +42,28 @@ def signatures(model):
 
 def convert(model, quantize=None):
     """TFLite bytes with the signatures `encode` and `step` (builtin ops only)."""
-    if quantize not in QUANTIZATIONS:
-        raise ValueError(f"a translator exports as fp32, float16 or dynamic; got quantize={quantize!r} "
-                         "(full int8 would quantize the decoder state fed back at every step)")
-    return convert_signatures(signatures(model), quantize)
+    return decoding_loop.convert("translator", signatures(model), quantize)
 
 
-def metadata(model):
-    """What the translator needs besides the graphs: vocabularies and lengths."""
-    return {
-        "source_tokens": model.source_vocab.tokens,
-        "target_tokens": model.target_vocab.tokens,
-        "level": model.source_vocab.level,
-        "max_source_len": model.max_source_len,
-        "max_target_len": model.max_target_len,
-    }
-
-
-class Translator:
+class Translator(decoding_loop.Driver):
     """Greedy / beam-search decoding of an exported translator on LiteRT (no TensorFlow)."""
 
-    def __init__(self, path, meta=None, num_threads=None, signatures=None):
-        """`path`: the `.tflite` file (its sidecar `path.json` holds `meta`); `signatures`: instead of
-        LiteRT, a function name → runner (`export.saved_model.open_signatures` for a SavedModel)."""
-        if meta is None:
-            sidecar = Path(str(path) + ".json")
-            if not sidecar.exists():
-                raise FileNotFoundError(f"{sidecar} (the vocabularies written by the export) is missing")
-            meta = json.loads(sidecar.read_text())["translator"]
-        self.meta = meta
+    kind, method = "translator", "translate"
+
+    @staticmethod
+    def metadata(model):
+        """What the translator needs besides the graphs: vocabularies and lengths."""
+        return {
+            "source_tokens": model.source_vocab.tokens,
+            "target_tokens": model.target_vocab.tokens,
+            "level": model.source_vocab.level,
+            "max_source_len": model.max_source_len,
+            "max_target_len": model.max_target_len,
+        }
+
+    def setup(self, meta):
         self.source_vocab = Vocabulary(meta["source_tokens"], meta["level"])
         self.target_vocab = Vocabulary(meta["target_tokens"], meta["level"])
-        signatures = signatures or (lambda name: Runtime(path, num_threads=num_threads, signature=name))
-        self.encoder, self.decoder = signatures("encode"), signatures("step")
 
     def encode(self, texts):
         """The decoder start state of `texts`, encoded one at a time (the `encode` graph takes one)."""
@@ -106,27 +89,14 @@ class Translator:
         return results
 
 
+
 def to_tflite_translator(model, path, check_texts, quantize=None, atol=1e-4, extra_metadata=None):
     """Export `model` to `path` (+ sidecar `path.json` with the vocabularies), kept only if LiteRT
-    decodes `check_texts` as Keras does (`export.tflite.write_checked_decoder`). Returns the checks."""
-    meta = metadata(model)
-
-    def translate(translator, texts, beam_size):
-        return (translator or model).translate(texts, beam_size=beam_size)
-
-    return write_checked_decoder(path, convert(model, quantize), lambda file: Translator(file, meta), translate,
-                                 check_texts, quantize, atol, {**(extra_metadata or {}), "translator": meta})
+    decodes `check_texts` as Keras does. Returns the checks."""
+    return decoding_loop.to_tflite(Translator, signatures(model), model, path, check_texts, quantize, atol, extra_metadata)
 
 
 def to_saved_model_translator(model, path, check_texts, atol=1e-4, extra_metadata=None):
     """`model`'s `encode` and `step` as a SavedModel directory at `path` (+ sidecar `path.json`),
     kept only if `Translator` running its signatures decodes `check_texts` as Keras does."""
-    from export.saved_model import open_signatures, to_saved_model_decoder
-
-    meta = metadata(model)
-
-    def translate(translator, texts, beam_size):
-        return (translator or model).translate(texts, beam_size=beam_size)
-
-    return to_saved_model_decoder(path, signatures(model), lambda d: Translator(d, meta, signatures=open_signatures(d)),
-                                  translate, check_texts, atol, {**(extra_metadata or {}), "translator": meta})
+    return decoding_loop.to_saved_model(Translator, signatures(model), model, path, check_texts, atol, extra_metadata)

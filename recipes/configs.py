@@ -5,6 +5,10 @@ options and optimiser. `zoo train NAME` runs it; `zoo eval MODEL --weights TAG -
 measures the card's test metrics. Most recipes are sized for the 2-core CPU this project
 trains on; the RAM recipes on cluttered Fashion-MNIST and MNIST 5k ran on one H100 (JAX
 backend). The cards state the hardware, backend and wall time.
+
+A recipe is stored here once: the `MODEL.TAG.recipe.json` beside a card is the recipe as its run
+used it, and tests/recipes/test_recipe_agreement.py holds it equal to the recipe of that name, or
+the card says why that recipe no longer trains its weights (`recipe_retired`).
 """
 
 import dataclasses
@@ -50,7 +54,10 @@ def ram_family(data, epochs, scales, cnn_units, pool_size, description, lstm_uni
     `lstm_units` adds `_lstm`: 8 glimpses with an LSTM core of that width instead of the paper's
     ReLU core; `_lstm_6g` and `_lstm_4g`, the same with 6 and 4 glimpses; and `_lstm_random`, with
     random glimpses (142 units keep RAM at its budget: 274,473 parameters against 274,701 on
-    100×100, 256,041 against 256,269 on 60×60)."""
+    100×100, 256,041 against 256,269 on 60×60). The location policy's std has been 0.2 since
+    commit 90a836a; three `_random` cards (cluttered 100×100 and translated 60×60 Fashion-MNIST,
+    translated MNIST 5k) ran at 0.1 and are marked retired (with random glimpses std enters neither
+    the loss nor its gradients)."""
     ram = {"glimpses": 8, "glimpse_size": 12, "scales": scales, "std": 0.2}
     variants = [("", {}), ("_6g", {"glimpses": 6}), ("_4g", {"glimpses": 4}), ("_random", {"random_glimpses": True})]
     if lstm_units:
@@ -138,7 +145,7 @@ def show_attend_tell_family(data, epochs):
     new scenes (seed + epoch), each captioned by its first reference (reading order,
     `reference=0`): trained on a random one of the 5, whose item orders differ, soft attention
     hedged between the items it might name next and its peak was on another item for 15% of the
-    object words (README, Show-Attend-Tell).
+    object words (docs/models/show_attend_tell.md).
 
     λ = 0.005 for the doubly stochastic penalty (our cross-entropy is per word, the paper's per
     caption; at 0.05 the penalty, smallest for uniform attention when a caption has fewer words
@@ -149,7 +156,7 @@ def show_attend_tell_family(data, epochs):
 
     Soft attention trains with seed 1, chosen over seed 0 (the other two's) on validation
     grounding: 1,000 scenes of training items drawn with seed 1000, greedy, 91.2% against 85.8%
-    (README, Show-Attend-Tell: two seeds of one recipe differ by 2–5 points of grounding)."""
+    (docs/models/show_attend_tell.md: two seeds of one recipe differ by 2–5 points of grounding)."""
     base = {"filters": (16, 32, 64), "embedding_dim": 32, "units": 128, "attention_units": 64, "penalty": 0.005,
             "entropy_weight": 0.01, "init": "zeros"}
     return [

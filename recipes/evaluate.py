@@ -3,18 +3,16 @@ match for translators, BLEU and grounding for captioners, the variational bound 
 bits per character for language models).
 
 `zoo eval NAME --weights TAG --write` loads the weights the card names (sha256-checked),
-runs the test split of the card's dataset, and stores the result and the command.
+runs the test split of the card's dataset, and stores the result and the command (`zoo.cards.Card.save`).
 """
-
-import json
 
 import numpy as np
 
 import zoo
 from recipes import data
 from recipes.data import scenes
-from zoo import registry
-from zoo import weights as store
+from zoo import cards, registry, tasks
+from zoo.tasks.classifier import MC_SAMPLES
 
 
 def evaluate(model, dataset, split="test", batch_size=256, limit=None):
@@ -30,7 +28,6 @@ def evaluate(model, dataset, split="test", batch_size=256, limit=None):
     return {"accuracy": round(accuracy, 2), "error": round(100.0 - accuracy, 2), "examples": len(images), "split": split}
 
 
-MC_SAMPLES = 8  # sampled glimpse paths averaged per image for RAM's second error figure
 LENGTH_BUCKETS = ((1, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 40))
 
 
@@ -129,70 +126,47 @@ def evaluate_language_model(model, dataset, split="test", limit=None, batch_size
             "characters": int(targets.size), "windows": len(inputs), "examples": len(inputs), "split": split}
 
 
+# Per task, its test metrics in one pass (what export checks measure, `recipes.testset`); the
+# card's full evaluation adds a second decoding (`SECOND_DECODING`), its quick check uses `CHECKS`.
+TEST_METRICS = {
+    "classifier": lambda model, dataset, split, limit: evaluate(model, dataset, split, limit=limit),
+    "language_model": evaluate_language_model,
+    "translator": evaluate_translation,
+    "captioner": evaluate_captions,  # beam 3
+    "generator": evaluate_generator,
+}
+SECOND_DECODING = {
+    "translator": lambda model, dataset, split, limit: {
+        "exact_match_beam3": evaluate_translation(model, dataset, split, limit, beam_size=3)["exact_match"]},
+    "captioner": lambda model, dataset, split, limit: {"greedy": {
+        k: v for k, v in evaluate_captions(model, dataset, split, limit, beam_size=1).items()
+        if k in tasks.get("captioner").check_keys}},
+}
+CHECKS = {**TEST_METRICS, "captioner": lambda model, dataset, split, limit: evaluate_captions(model, dataset, split, limit,
+                                                                                            beam_size=1)}
+CHECK_EXAMPLES = 1000  # the card's quick reproduction, recomputed by tests/recipes/test_cards.py
+
+
 def evaluate_model(model, dataset, split="test", limit=None):
     """The card's test metrics: top-1 error for classifiers (images, parity vectors); exact match
     (greedy, by length, and with beam size 3) for translators; BLEU, caption and grounding
     accuracy (beam 3, and greedy) for captioners; the negative variational bound for generators;
     bits per character for language models."""
     task = registry.task(model)
-    if task == "language_model":
-        return evaluate_language_model(model, dataset, split, limit)
-    if task == "generator":
-        return evaluate_generator(model, dataset, split, limit)
-    if task == "classifier":
-        return evaluate(model, dataset, split, limit=limit)
-    if task == "captioner":
-        metrics = evaluate_captions(model, dataset, split, limit, beam_size=3)
-        greedy = evaluate_captions(model, dataset, split, limit, beam_size=1)
-        metrics["greedy"] = {k: greedy[k] for k in ("bleu4", "caption_accuracy", "grounding_accuracy") if k in greedy}
-        return metrics
-    metrics = evaluate_translation(model, dataset, split, limit)
-    metrics["exact_match_beam3"] = evaluate_translation(model, dataset, split, limit, beam_size=3)["exact_match"]
+    metrics = TEST_METRICS[task](model, dataset, split, limit)
+    if task in SECOND_DECODING:
+        metrics.update(SECOND_DECODING[task](model, dataset, split, limit))
     return metrics
 
 
-HEADLINE_KEYS = ("exact_match", "nll_bound", "bpc", "error")  # the number `zoo eval` compares with the card
-CHECK_EXAMPLES = 1000  # the card's quick reproduction, recomputed by tests/recipes/test_cards.py
-
-
 def check_metrics(model, dataset, split="test"):
-    """The card's quick reproduction on the first CHECK_EXAMPLES examples of the test split: the
-    headline number (greedy exact match for translators, the deterministic path's error for
-    classifiers, the bound for generators, bits per character for language models), or greedy BLEU-4, caption and grounding accuracy
-    for captioners. Cheap enough for every CI run; `zoo eval` reproduces the full split."""
+    """The card's quick reproduction on the first CHECK_EXAMPLES examples (windows, for language
+    models) of the test split: the task's `check_keys` (greedy decoding for captioners and
+    translators, the deterministic glimpse path for RAM). Cheap enough for every CI run; `zoo eval`
+    reproduces the full split."""
     task = registry.task(model)
-    if task == "generator":
-        metrics, keys = evaluate_generator(model, dataset, split, CHECK_EXAMPLES), ("nll_bound",)
-    elif task == "captioner":
-        metrics = evaluate_captions(model, dataset, split, CHECK_EXAMPLES, beam_size=1)
-        keys = ("bleu4", "caption_accuracy", "grounding_accuracy")
-    elif task == "translator":
-        metrics, keys = evaluate_translation(model, dataset, split, CHECK_EXAMPLES), ("exact_match",)
-    elif task == "language_model":  # CHECK_EXAMPLES windows of characters
-        metrics, keys = evaluate_language_model(model, dataset, split, CHECK_EXAMPLES), ("bpc",)
-    else:
-        metrics, keys = evaluate(model, dataset, split, limit=CHECK_EXAMPLES), ("error",)
-    return {"examples": metrics["examples"], **{k: metrics[k] for k in keys if k in metrics}}
-
-
-def headline(metrics):
-    """The one number a card is ranked by, as text."""
-    if "bleu4" in metrics:
-        grounding = metrics["grounding_accuracy"]
-        return (f"BLEU-4 {metrics['bleu4']:.2f}, {metrics['caption_accuracy']:.2f}% correct captions, grounding "
-                + ("n/a (no attention)" if grounding is None else f"{grounding:.2f}%"))
-    if "exact_match" in metrics:
-        return f"{metrics['exact_match']:.2f}% exact match"
-    if "bpc" in metrics:
-        return f"{metrics['bpc']:.3f} bits per character ({metrics['accuracy']:.2f}% next-character accuracy)"
-    if "nll_bound" in metrics:
-        return f"NLL ≤ {metrics['nll_bound']:.2f} nats (reconstruction {metrics['reconstruction']:.2f} + KL {metrics['kl']:.2f})"
-    notes = []
-    if metrics.get(f"error_mc{MC_SAMPLES}") is not None:
-        notes.append(f"{metrics[f'error_mc{MC_SAMPLES}']:.2f}% with {MC_SAMPLES} sampled paths")
-    if metrics.get("glimpses_on_item") is not None:
-        notes.append(f"{metrics['glimpses_on_item']:.1f}% of glimpses on the item")
-    return f"{metrics['error']:.2f}% error" + (f" ({'; '.join(notes)})" if notes else "")
+    metrics = CHECKS[task](model, dataset, split, CHECK_EXAMPLES)
+    return {"examples": metrics["examples"], **{k: metrics[k] for k in tasks.get(task).check_keys if k in metrics}}
 
 
 def evaluate_record(name, tag="default", write=False, limit=None):
@@ -211,6 +185,7 @@ def evaluate_record(name, tag="default", write=False, limit=None):
             model, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
     if write:
         metrics["check"] = check_metrics(model, rec["data"]["dataset"], rec["data"]["test_split"])
-        rec = {**rec, "metrics": metrics, "eval_command": f"zoo eval {name} --weights {rec['tag']} --write"}
-        store.atomic_write_text(registry.record_path(name, rec["tag"]), json.dumps(rec, indent=2) + "\n")
+        card = cards.get(name, rec["tag"])
+        card.metrics, card.eval_command = metrics, f"zoo eval {name} --weights {rec['tag']} --write"
+        card.save()
     return metrics

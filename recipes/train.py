@@ -8,7 +8,6 @@ import contextlib
 import dataclasses
 import functools
 import importlib.util
-import json
 import os
 import platform
 import tempfile
@@ -17,12 +16,10 @@ from pathlib import Path
 
 import keras
 
-import zoo
 from recipes import configs, data, distribute
 from recipes.backup import EpochBackup
-from zoo import registry
+from zoo import cards, registry
 from zoo import weights as store
-from zoo.vocabulary import Vocabulary
 
 
 def hardware():
@@ -44,31 +41,9 @@ def hardware():
 
 
 def model_config(recipe):
-    """The recipe's model options completed from its dataset (input shape, classes, names; or
-    for text, the source vocabulary of the training split)."""
-    info = data.info(recipe.data)
-    if info["kind"] == "text":
-        sources, targets = data.load_texts(recipe.data, "train")
-        level, size = recipe.config.get("level", "char"), recipe.config.get("vocabulary_size")
-        config = {k: v for k, v in recipe.config.items() if k != "vocabulary_size"}
-        config["source_tokens"] = Vocabulary.build(sources, level, size).tokens
-        if level == "word":  # characters of the target side are the model's default (ISO dates)
-            config["target_tokens"] = Vocabulary.build(targets, level, size).tokens
-        return config
-    if info["kind"] == "captions":  # the scene grammar's words, or the commonest words of the references
-        words = info.get("words") or Vocabulary.build(
-            [r for refs in data.load_scenes(recipe.data, "train").references for r in refs], "word",
-            info["vocabulary_size"]).tokens
-        return {**recipe.config, "tokens": words, "image_shape": tuple(info["image_shape"]), "max_len": info["max_words"]}
-    if info["kind"] == "corpus":  # character language models: the corpus's characters, window as context
-        return {**recipe.config, "tokens": info["vocabulary"], "context": info["window"]}
-    # Generated vector data (parity): the model reads the vector length; two classes.
-    if info["kind"] == "vector":
-        return {**recipe.config, "bits": info["input_shape"][0], "class_names": list(info["labels"])}
-    config = {**recipe.config, "image_shape": tuple(info["image_shape"])}
-    if "num_classes" in registry.entry(recipe.model).defaults():  # classifiers; not generators (DRAW)
-        config.update(num_classes=info["num_classes"], class_names=list(info["labels"]))
-    return config
+    """The recipe's model options completed from its dataset (`Dataset.model_config`: input shape and
+    classes, bit count, vocabulary and context, as its kind gives them)."""
+    return data.get(recipe.data).model_config(recipe.config, registry.entry(recipe.model).defaults())
 
 
 def training_arrays(recipe, model, limit=None):
@@ -176,7 +151,7 @@ def _work_around_multi_worker_fit(model):
 def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_precision=None, run_dir=None,
           callbacks=(), verbose="auto", validation=None, force=False):
     """Run recipe `name` (or a `*.recipe.json` a run wrote); write `MODEL.TAG.weights.h5`, its card
-    and `MODEL.TAG.recipe.json` (the recipe as run) to `out_dir` (default: `run_dir`); return the card.
+    and `MODEL.TAG.recipe.json` (the recipe as run) to `out_dir` (default: `run_dir`); return the card as a dict.
     An existing weights file there is replaced only with `force`.
 
     The run's state lives in `run_dir` (default `runs/RECIPE`): `backup/` holds the state after
@@ -210,7 +185,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     backup = EpochBackup(run_dir / "backup", configs.to_json(recipe, limit=limit, strategy=strategy), write=plan.chief)
     logs = run_dir / "tensorboard" if plan.chief else Path(tempfile.mkdtemp(prefix="zoo-tensorboard-"))
     with plan.scope(), dtype_policy(recipe.mixed_precision):
-        model = zoo.load(recipe.model, weights=None, **config)
+        model = registry.build(recipe.model, **config)
         source = training_arrays(recipe, model, limit)
         batches = functools.partial(data.batches, source, global_batch, recipe.seed)
         first_epoch_batches = data.ArrayBatches(source, global_batch, shuffle=False)
@@ -244,50 +219,48 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     command += f" --limit {limit}" if limit else ""
     command += f" --strategy {strategy}" if strategy != "default" else ""
     command += f" --mixed-precision {recipe.mixed_precision}" if recipe.mixed_precision != listed.mixed_precision else ""
-    entry = registry.entry(recipe.model)
     info = data.info(recipe.data)
-    card = {
-        "model": recipe.model,
-        "tag": recipe.tag,
-        "builder": f"{type(model).__module__}.{type(model).__qualname__}",
-        "config": json.loads(json.dumps(config)),
-        "file": file,
-        "url": None,
-        "sha256": digest,
-        "parameters": int(model.count_params()),
-        "input_spec": input_spec(model),
-        "recipe": name,
-        "train_command": command,
-        "data": {
-            "dataset": recipe.data,
-            "train_split": "train",
-            "test_split": "test",
-            "train_examples": limit or info["splits"]["train"],
-            "description": info["description"],
-            "fresh_draws": "epoch e trains on the variant drawn with seed + e (new positions and clutter)"
+    base = configs.get(recipe.baseline) if recipe.baseline else None
+    card = cards.Card(
+        model=recipe.model,
+        tag=recipe.tag,
+        builder=f"{type(model).__module__}.{type(model).__qualname__}",
+        config=config,
+        file=file,
+        url=None,
+        sha256=digest,
+        parameters=int(model.count_params()),
+        input_spec=input_spec(model),
+        recipe=name,
+        train_command=command,
+        data=cards.Data(
+            dataset=recipe.data,
+            train_split="train",
+            test_split="test",
+            train_examples=limit or info["splits"]["train"],
+            description=info["description"],
+            fresh_draws="epoch e trains on the variant drawn with seed + e (new positions and clutter)"
             if recipe.fresh_data else None,
-        },
-        "training": {
-            "epochs": recipe.epochs,
-            "batch_size": global_batch,
-            "optimizer": f"Adam, cosine decay from {learning_rate}"
+        ),
+        training=cards.Training(
+            epochs=recipe.epochs,
+            batch_size=global_batch,
+            optimizer=f"Adam, cosine decay from {learning_rate}"
             + (f", gradients clipped to norm {recipe.clipnorm}" if recipe.clipnorm else ""),
-            "seed": recipe.seed,
-            "strategy": strategy,
-            "replicas": plan.replicas,
-            "mixed_precision": recipe.mixed_precision,
-            "seconds": round(seconds, 1),
-            "hardware": hardware(),
-            "backend": keras.backend.backend(),
-            "keras": keras.__version__,
-        },
-        "license": f"Apache-2.0 (weights); training data: {info['license']}",
-        "paper": entry.paper,
-    }
-    if recipe.baseline:
-        base = configs.get(recipe.baseline)
-        card["baseline"] = {"model": base.model, "tag": base.tag, "recipe": base.name}
-    store.atomic_write_text(registry.record_path(recipe.model, recipe.tag, out_dir), json.dumps(card, indent=2) + "\n")
-    store.atomic_write_text(out_dir / f"{recipe.model}.{recipe.tag}.recipe.json", backup.run)
+            seed=recipe.seed,
+            strategy=strategy,
+            replicas=plan.replicas,
+            mixed_precision=recipe.mixed_precision,
+            seconds=round(seconds, 1),
+            hardware=hardware(),
+            backend=keras.backend.backend(),
+            keras=keras.__version__,
+        ),
+        license=f"Apache-2.0 (weights); training data: {info['license']}",
+        paper=registry.entry(recipe.model).paper,
+        baseline=cards.Baseline(model=base.model, tag=base.tag, recipe=base.name) if base else None,
+    )
+    card.save(out_dir)
+    store.atomic_write_text(cards.recipe_path(recipe.model, recipe.tag, out_dir), backup.run)
     backup.clear()
-    return card
+    return card.to_dict()

@@ -1,5 +1,7 @@
 """Helpers shared by the tests."""
 
+from pathlib import Path
+
 import pytest
 
 
@@ -81,3 +83,14 @@ def zoo_cli_without_tensorflow(*calls):
         assert not any(m.split(".")[0] in ("tensorflow", "keras", "jax") for m in sys.modules)
     """)
     return subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def generated_block(page, markers):
+    """The text between a generated table's markers in `page` (relative to the repository root)."""
+    text = (ROOT / page).read_text()
+    start, end = markers
+    assert start in text and end in text, f"{page} has no {start} … {end} block"
+    return text.split(start, 1)[1].split(end, 1)[0].strip()

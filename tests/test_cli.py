@@ -6,6 +6,7 @@ import sys
 import numpy as np
 import pytest
 
+from tests.helpers import generated_block
 from zoo.cli import main
 
 
@@ -113,21 +114,24 @@ def test_export_refuses_to_write_subset_results_into_the_card(tmp_path):
         main(["export", "cnn", "--weights", "rts_mnist5k", "--out", str(tmp_path / "c.tflite"), "--eval-limit", "10", "--write"])
 
 
-def test_readme_results_are_generated_from_the_cards():
-    from pathlib import Path
+def test_results_page_is_generated_from_the_cards():
+    from zoo.cli.results import README_MARKERS, results_markdown
 
-    from zoo.cli import README_MARKERS, results_markdown
+    assert generated_block("docs/results.md", README_MARKERS) == results_markdown().strip(), \
+        "docs/results.md is stale: run `zoo results --update-readme`"
 
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    start, end = README_MARKERS
-    block = readme.split(start, 1)[1].split(end, 1)[0]
-    assert block.strip() == results_markdown().strip(), "README results are stale: run `zoo results --update-readme`"
+
+def test_readme_models_table_is_generated_from_the_cards():
+    from zoo.cli.results import MODELS_MARKERS, models_markdown
+
+    assert generated_block("README.md", MODELS_MARKERS) == models_markdown().strip(), \
+        "the README's table of models is stale: run `zoo results --update-readme`"
 
 
 def test_results_rows_show_each_evaluated_cards_metric():
     # Each dataset's table has its own columns; a row must read its own card (not a neighbour's).
     from zoo import registry
-    from zoo.cli import results_markdown
+    from zoo.cli.results import results_markdown
 
     rows = {}
     for line in results_markdown().splitlines():

@@ -1,8 +1,8 @@
 """The registry: model builders by name, and one record (model card) per pretrained weight.
 
 A model is registered with `register_model` on its builder class. A pretrained weight is a
-record: `zoo/weights/NAME.TAG.json` beside `NAME.TAG.weights.h5`, written by the training
-runner (`zoo train`) and completed by the evaluation command (`zoo eval`), never by hand.
+record: `zoo/weights/NAME.TAG.json` beside `NAME.TAG.weights.h5`, a `zoo.cards.Card` written by the
+training runner (`zoo train`) and completed by `zoo eval` and `zoo export`, never by hand.
 `load(name, weights=...)` separates the architecture (name) from the weights (tag), as
 torchvision and timm do.
 """
@@ -10,35 +10,12 @@ torchvision and timm do.
 import dataclasses
 import difflib
 import inspect
-import json
 import re
 from pathlib import Path
 
+from zoo import cards, tasks
 from zoo import weights as store
 
-# Every key a record may carry; the schema test holds records to this list.
-RECORD_KEYS = {
-    "model": "registered model name",
-    "tag": "weights tag, unique per model",
-    "builder": "import path of the builder class",
-    "config": "constructor arguments the weights were trained with",
-    "file": "weights file name in the weight store",
-    "url": "download URL, or null when the file ships with the package",
-    "sha256": "full sha256 of the weights file",
-    "parameters": "number of parameters of the built model",
-    "input_spec": "name -> shape (batch first, null = any), dtype and value range",
-    "recipe": "training recipe name (recipes.configs)",
-    "train_command": "exact command that produced the weights",
-    "data": "dataset name and splits used for training and test",
-    "training": "epochs, batch size, seconds, hardware, backend of the run",
-    "metrics": "test metrics, written only by the evaluation command",
-    "eval_command": "exact command that measured `metrics`",
-    "baseline": "the record ({model, tag}) this one is compared with",
-    "export": "export results per format/quantization (size, parity, metric change)",
-    "license": "license of the weights",
-    "paper": "the paper the model implements",
-}
-REQUIRED_KEYS = set(RECORD_KEYS) - {"url", "metrics", "eval_command", "baseline", "export"}
 TAG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 
 
@@ -49,13 +26,7 @@ def did_you_mean(name, choices, n=3, cutoff=0.5):
 
 
 # What a model does, declared when it registers; model-agnostic code asks `task(...)`, never guesses.
-TASKS = {
-    "classifier": "inputs (images, bit vectors) → class probabilities",
-    "translator": "text → text, with alignments",
-    "captioner": "image → words, with attention maps",
-    "generator": "noise → images, with a likelihood bound",
-    "language_model": "characters → next-character probabilities",
-}
+TASKS = tasks.TASKS
 
 
 @dataclasses.dataclass(frozen=True)
@@ -121,7 +92,7 @@ def entry(name):
 
 
 def record_path(name, tag, directory=None):
-    return Path(directory or store.SHIPPED_DIR) / f"{name}.{tag}.json"
+    return cards.path(name, tag, directory)
 
 
 def weights_file(name, tag):
@@ -129,15 +100,16 @@ def weights_file(name, tag):
 
 
 def records(name, directory=None):
-    """All weight records of model `name`: tag -> record dict, sorted by tag."""
+    """All weight records of model `name`: tag -> card as a dict (`cards.Card.to_dict`), sorted by tag;
+    every card is loaded (and checked) through `cards.Card`."""
     directory = Path(directory or store.SHIPPED_DIR)
     found = {}
     for path in sorted(directory.glob(f"{name}.*.json")):
         if path.name.endswith(".recipe.json"):  # the recipe a run used, beside its card
             continue
-        rec = json.loads(path.read_text())
-        if rec.get("model") == name:
-            found[rec["tag"]] = rec
+        card = cards.Card.load(path)
+        if card.model == name:
+            found[card.tag] = card.to_dict()
     return found
 
 
@@ -165,23 +137,30 @@ def record(name, tag="default"):
 
 
 def resolve_config(name, base=None, overrides=None):
-    """Merge the builder's defaults, a record's config and user overrides; refuse unknown keys by name."""
+    """config = builder defaults ← `base` (a card's config) ← `overrides`; unknown keys are refused by name.
+
+    Overriding `num_classes` without `class_names` drops the base's class names: they named its classes.
+    """
     model = entry(name)
     defaults = model.defaults()
-    config = {k: v for k, v in defaults.items() if v is not inspect.Parameter.empty}
-    config.update(base or {})
-    unknown = sorted(set(overrides or {}) - set(defaults))
+    overrides = overrides or {}
+    unknown = sorted(set(overrides) - set(defaults))
     if unknown:
         raise ValueError(
             f"unknown option(s) for model {name!r}: {', '.join(unknown)}. Valid options: {', '.join(sorted(defaults))}."
         )
-    config.update(overrides or {})
-    return config
+    base = dict(base or {})
+    if "num_classes" in overrides and "class_names" not in overrides:
+        base.pop("class_names", None)
+    config = {k: v for k, v in defaults.items() if v is not inspect.Parameter.empty}
+    return {**config, **base, **overrides}
 
 
 def build(name, **config):
-    """Instantiate and build model `name` from a config; invalid values are refused by name."""
+    """Instantiate and build model `name`: the builder's defaults with `config` on top (no card's
+    config: that is `zoo.load`'s); unknown option names and invalid values are refused by name."""
     model = entry(name)
+    config = resolve_config(name, overrides=config)
     try:
         instance = model.builder(**config)
     except (TypeError, ValueError) as e:

@@ -25,6 +25,10 @@ class WeightsError(ValueError):
     """A weights file is missing, corrupt, tampered with, or does not fit the model."""
 
 
+class WeightsMismatch(WeightsError):
+    """A readable weights file whose arrays do not fit the model's variables (another configuration)."""
+
+
 def home():
     """The cache directory: `$ATTENTION_ZOO_HOME`, default `~/.cache/attention_zoo`."""
     return Path(os.environ.get("ATTENTION_ZOO_HOME") or Path.home() / ".cache" / "attention_zoo")
@@ -161,7 +165,7 @@ def load_into(model, path):
     if in_file != expected:
         missing = _multiset_difference(expected, in_file)
         extra = _multiset_difference(in_file, expected)
-        raise WeightsError(
+        raise WeightsMismatch(
             f"weights file {path} does not fit model {model.name!r}: the model has {len(expected)} arrays, "
             f"the file {len(in_file)}; shapes the model needs but the file lacks: {missing[:5]}; "
             f"shapes in the file the model has no place for: {extra[:5]}. "

@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 
+from recipes.data import kinds
 from recipes.data.sources import tfds_examples
 
 TFDS_NAME = "coco_captions"
@@ -55,15 +56,32 @@ def clean(text):
 
 def load(name=NAME, split="train", seed=0, limit=None, source="auto", data_dir=None):
     """The `Captions` of `split` in TFDS order, the first `limit` images (`seed` does not change them)."""
-    if split not in SPLITS:
-        raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
     import tensorflow as tf
 
-    examples = tfds_examples(TFDS_NAME, split, data_dir, limit, "offline, use the generated 'scenes_fashion_mnist' "
-                             "or prepare the data elsewhere and pass data_dir.")
+    examples = tfds_examples(TFDS_NAME, kinds.check_split(split), data_dir, limit, "offline, use the generated "
+                             "'scenes_fashion_mnist' or prepare the data elsewhere and pass data_dir.")
     images, references = [], []
     for example in examples:
         resized = tf.image.resize(example["image"], (SIZE, SIZE), antialias=True)
         images.append(np.clip(np.rint(resized.numpy()), 0, 255).astype(np.uint8))
         references.append([clean(t.decode("utf-8")) for t in example["captions"]["text"]])
     return Captions(np.stack(images) if images else np.zeros((0, SIZE, SIZE, 3), np.uint8), references)
+
+
+class Coco(kinds.Captions):
+    seeded = False
+
+    def info(self):
+        return info()
+
+    def _load(self, split, seed, limit, source, data_dir):
+        return load(self.name, split, seed, limit, source, data_dir)
+
+    def tokens(self):
+        """The VOCABULARY_SIZE commonest words of the training references."""
+        from zoo.vocabulary import Vocabulary
+
+        return Vocabulary.build([r for refs in self.load("train").references for r in refs], "word", VOCABULARY_SIZE).tokens
+
+
+DATASETS = [Coco(NAME)]

@@ -17,6 +17,8 @@ import hashlib
 
 import numpy as np
 
+from recipes.data import kinds
+
 FIRST_DAY, LAST_DAY = datetime.date(1950, 1, 1), datetime.date(2049, 12, 31)
 LOCALES = ("en_US", "en_GB", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL", "sv_SE", "pl_PL", "tr_TR", "id_ID")
 # CLDR's named formats, and patterns that write every field (Babel/LDML pattern syntax).
@@ -55,9 +57,8 @@ def load(split="train", seed=0, limit=None):
 
     Same split and seed, same lists on every machine. `limit` keeps the first N examples.
     """
-    if split not in SPLITS:
-        raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
-    count = SPLITS[split] if limit is None else min(int(limit), SPLITS[split])
+    count = SPLITS[kinds.check_split(split)]
+    count = count if limit is None else min(int(limit), count)
     rng = np.random.default_rng([seed, list(SPLITS).index(split)])
     days = _days(split)
     sources, targets = [], []
@@ -71,3 +72,14 @@ def load(split="train", seed=0, limit=None):
         sources.append(text.lower() if case == 2 else text.upper() if case == 3 else text)
         targets.append(day.isoformat())
     return sources, targets
+
+
+class Dates(kinds.TextPairs):
+    def info(self):
+        return dict(INFO, splits=dict(SPLITS))
+
+    def _load(self, split, seed, limit, source, data_dir):
+        return load(split, seed, limit)
+
+
+DATASETS = [Dates(INFO["name"])]

@@ -2,8 +2,8 @@
 
     from recipes.data import kjv
     text = kjv.text("train")                          # 4.2 M characters, one verse per line
-    kjv.info()                                        # kind "corpus", vocabulary, split sizes, licence
-    ids = kjv.windows("test", length=100)             # int64 (N, 101): inputs [:, :-1], targets [:, 1:]
+    kjv.DATASETS[0].info()                            # kind "corpus", vocabulary, split sizes, licence
+    x, y = kjv.DATASETS[0].load("test")               # int64 (N, 100) windows and their next characters
 
 Source: Debian's `bible-kjv` (`apt-get install bible-kjv`), whose `bible` program prints the
 Authorized (King James) Version from its compressed data: `bible -f Gen1:1-Rev22:21`, one verse
@@ -21,8 +21,7 @@ import os
 import shutil
 import subprocess
 
-import numpy as np
-
+from recipes.data import kinds
 from recipes.data.sources import DataNotFoundError
 
 NAME = "kjv"
@@ -52,8 +51,7 @@ def _verses():
 
 
 def _split(split):
-    if split not in ("train", "test"):
-        raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
+    kinds.check_split(split)
     verses = _verses()
     cut = int(round(len(verses) * (1 - TEST_SHARE)))
     return verses[:cut] if split == "train" else verses[cut:]
@@ -70,26 +68,28 @@ def vocabulary():
     return sorted(set(text("train") + "\n" + text("test")))
 
 
-def info(name=NAME):
-    return {
-        "name": NAME,
-        "kind": "corpus",
-        "vocabulary": vocabulary(),
-        "splits": {split: len(text(split)) for split in ("train", "test")},
-        "unit": "characters",
-        "description": "The King James Bible (1611), one verse per line, from Debian's bible-kjv; contiguous "
-        f"split: the first {100 * (1 - TEST_SHARE):.0f}% of the verses train, the last {100 * TEST_SHARE:.0f}% "
-        f"({_split('test')[0][0]} … {_split('test')[-1][0]}) test.",
-        "license": "public domain (the Authorized Version's text); Debian package bible-kjv-text",
-    }
+class KingJames(kinds.Corpus):
+    seeded = False
+
+    def text(self, split="train"):
+        return text(split)
+
+    def vocabulary(self):
+        return vocabulary()
+
+    def info(self):
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "vocabulary": vocabulary(),
+            "splits": {split: len(text(split)) for split in kinds.SPLITS},
+            "unit": "characters",
+            "description": "The King James Bible (1611), one verse per line, from Debian's bible-kjv; contiguous "
+            f"split: the first {100 * (1 - TEST_SHARE):.0f}% of the verses train, the last {100 * TEST_SHARE:.0f}% "
+            f"({_split('test')[0][0]} … {_split('test')[-1][0]}) test.",
+            "license": "public domain (the Authorized Version's text); Debian package bible-kjv-text",
+            "window": self.WINDOW,
+        }
 
 
-def windows(split="train", length=100, limit=None):
-    """Non-overlapping windows of length + 1 character ids (int64 (N, length + 1)): window k covers
-    characters k·length … k·length + length, so consecutive windows share one character and every
-    character but the first is a target once. `limit` keeps the first N windows."""
-    ids = np.searchsorted(np.array(vocabulary()), np.array(list(text(split))))
-    count = (len(ids) - 1) // length
-    count = count if limit is None else min(int(limit), count)
-    starts = np.arange(count) * length
-    return ids[starts[:, None] + np.arange(length + 1)[None, :]].astype(np.int64)
+DATASETS = [KingJames(NAME)]

@@ -18,6 +18,8 @@ import hashlib
 
 import numpy as np
 
+from recipes.data import kinds
+
 BITS = (16, 24, 32, 48, 64, 96, 128)
 SPLITS = {"train": 400_000, "test": 2_000}
 TEST_SHARE = 10  # one string in 10 (by hash) belongs to the test split
@@ -33,7 +35,7 @@ def bits_of(name):
 
 
 def info(name):
-    """The dataset's description (the keys of `recipes.data.info`, kind "vector")."""
+    """The dataset's description (`Dataset.info`, kind "vector")."""
     k = bits_of(name)
     return {
         "name": name,
@@ -60,9 +62,8 @@ def load(name, split="train", seed=0, limit=None):
     """(bits float32 (N, k) of 0/1, labels int64 (N,)) of one split; read-only and cached.
 
     `limit` keeps the first N examples (generating only those)."""
-    if split not in SPLITS:
-        raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
-    count = SPLITS[split] if limit is None else min(int(limit), SPLITS[split])
+    count = SPLITS[kinds.check_split(split)]
+    count = count if limit is None else min(int(limit), count)
     return _generate(bits_of(name), split, int(seed), count)
 
 
@@ -80,3 +81,14 @@ def _generate(k, split, seed, count):
     bits = bits.astype(np.float32)
     bits.flags.writeable = labels.flags.writeable = False
     return bits, labels
+
+
+class Parity(kinds.Vectors):
+    def info(self):
+        return info(self.name)
+
+    def _load(self, split, seed, limit, source, data_dir):
+        return load(self.name, split, seed, limit)
+
+
+DATASETS = [Parity(name) for name in NAMES]

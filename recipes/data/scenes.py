@@ -31,6 +31,8 @@ import functools
 
 import numpy as np
 
+from recipes.data import kinds, sources
+
 CANVAS, CELL, LARGE, SMALL = 64, 32, 28, 16
 CELLS = ((0, 0), (0, 1), (1, 0), (1, 1))  # (row, column), reading order
 ROWS, COLUMNS = ("top", "bottom"), ("left", "right")
@@ -58,7 +60,7 @@ def base_of(name):
 
 
 def info(name):
-    """The dataset's description (the keys of `recipes.data.info`, kind "captions")."""
+    """The dataset's description (`Dataset.info`, kind "captions")."""
     base = base_of(name)
     return {
         "name": name,
@@ -115,8 +117,7 @@ def _shrink_matrix(size_in, size_out):
 
 def load(name, split="train", seed=0, limit=None, source="auto", data_dir=None):
     """The `Scenes` of one split (cached; arrays read-only). `limit` keeps the first N scenes."""
-    if split not in SPLITS:
-        raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
+    kinds.check_split(split)
     if int(seed) < 0:
         raise ValueError(f"seed must be a non-negative integer; got {seed}")
     count = SPLITS[split] if limit is None else min(int(limit), SPLITS[split])
@@ -125,8 +126,6 @@ def load(name, split="train", seed=0, limit=None, source="auto", data_dir=None):
 
 @functools.lru_cache(maxsize=2)
 def _generate(base, split, seed, count, source, data_dir):
-    from recipes.data import sources
-
     items, labels = sources.load(base, split, source, data_dir)
     by_class = [np.flatnonzero(labels == c) for c in range(10)]
     rng = np.random.default_rng([seed, list(SPLITS).index(split), 7])
@@ -296,3 +295,21 @@ def grounded(caption, attention, objects):
          any(_inside(cell, grid, objects[item]["box"]) for cell in cells))
         for word, item in object_words(caption, objects)
     ]
+
+
+class SceneCaptions(kinds.Captions):
+    def __init__(self, name):
+        super().__init__(name)
+        self.sources = sources.SOURCES[base_of(name)]
+
+    def info(self):
+        return info(self.name)
+
+    def _load(self, split, seed, limit, source, data_dir):
+        return load(self.name, split, seed, limit, source, data_dir)
+
+    def tokens(self):
+        return words(self.name)
+
+
+DATASETS = [SceneCaptions(name) for name in NAMES]

@@ -14,12 +14,18 @@ from the "=" then writes the whole answer, so this is exact-match accuracy.
   "s=s." (42 symbols).
 
 Test sequences come from their own seed stream (`TEST_SEED`); with 10^29 and 10^20 possible
-sequences a test sequence repeats a training one with negligible probability.
+sequences a test sequence repeats a training one with negligible probability. As datasets of the
+catalogue (kind "sequence"): the test split is the `TEST_SEQUENCES` drawn with [TEST_SEED, seed];
+the train split is endless (training draws batch `step` with [seed, step]), so `load("train", seed,
+limit)` gives batch 0 of size `limit`.
 """
 
 import numpy as np
 
+from recipes.data import kinds
+
 TEST_SEED = 2**31 - 1
+TEST_SEQUENCES = 1000
 TASKS = {
     "addition_15": {"tokens": list("0123456789+=."), "description": "sum of two random 15-digit integers, "
                     "written with 16 digits: 'a+b=sum.'"},
@@ -63,3 +69,33 @@ def solved(probabilities, targets, weights):
     """Per sequence: is every answer symbol the most likely one?"""
     wrong = (np.argmax(probabilities, -1) != targets) & (weights > 0)
     return ~wrong.any(axis=1)
+
+
+class SequenceTask(kinds.Sequences):
+    def __init__(self, name):
+        super().__init__(name)
+        self.tokens = check_task(name)["tokens"]
+
+    def strings(self, n, seed):
+        return strings(self.name, n, seed)
+
+    def info(self):
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "tokens": list(self.tokens),
+            "splits": {"train": None, "test": TEST_SEQUENCES},
+            "description": f"Grid LSTM sequence task (Kalchbrenner et al. 2015): {TASKS[self.name]['description']}; "
+            "only the answer after '=' is scored. Train: an endless stream of fresh sequences.",
+            "license": "generated (CC0)",
+        }
+
+    def _load(self, split, seed, limit, source, data_dir):
+        if split == "test":
+            return tuple(a[:limit] for a in draw(self.name, TEST_SEQUENCES, [TEST_SEED, seed]))
+        if limit is None:
+            raise ValueError(f"the train split of {self.name!r} is an endless stream: give limit")
+        return draw(self.name, limit, [seed, 0])
+
+
+DATASETS = [SequenceTask(name) for name in TASKS]

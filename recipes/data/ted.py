@@ -6,6 +6,7 @@ is the offline one. Sentences come in TFDS order; `seed` is accepted for the com
 interface and does not change them.
 """
 
+from recipes.data import kinds
 from recipes.data.sources import tfds_examples
 
 TFDS_NAME = "ted_hrlr_translate/pt_to_en"
@@ -22,9 +23,20 @@ INFO = {
 
 def load(split="train", seed=0, limit=None, data_dir=None):
     """(sources, targets): Portuguese and English sentences of `split`, the first `limit` of them."""
-    if split not in SPLITS:
-        raise ValueError(f"expected split 'train' or 'test'; got {split!r}")
-    examples = tfds_examples(TFDS_NAME, split, data_dir, limit, "offline, use the 'dates' dataset or prepare the "
-                             "data elsewhere and pass data_dir.")
+    examples = tfds_examples(TFDS_NAME, kinds.check_split(split), data_dir, limit,
+                             "offline, use the 'dates' dataset or prepare the data elsewhere and pass data_dir.")
     pairs = [(ex["pt"].decode("utf-8"), ex["en"].decode("utf-8")) for ex in examples]
     return [pt for pt, _ in pairs], [en for _, en in pairs]
+
+
+class Ted(kinds.TextPairs):
+    seeded = False
+
+    def info(self):
+        return dict(INFO, splits=dict(SPLITS))
+
+    def _load(self, split, seed, limit, source, data_dir):
+        return load(split, seed, limit, data_dir)
+
+
+DATASETS = [Ted(INFO["name"])]

@@ -1,12 +1,11 @@
-"""The export matrix: every pretrained model has every cell, the README's table is the generated one."""
-
-from pathlib import Path
+"""The export matrix: every pretrained model has every cell, docs/deployment.md's table is the generated one."""
 
 import pytest
 
-from zoo import matrix, registry
+from export import matrix, records
+from tests.helpers import generated_block
+from zoo import registry
 
-README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 @pytest.mark.parametrize("rec", registry.all_records(), ids=lambda r: f"{r['model']}:{r['tag']}")
@@ -28,49 +27,45 @@ def test_every_pretrained_model_has_a_complete_export_row(rec):
             assert cell["gpu_delegate"] in ("compatible", "incompatible")
 
 
-def test_the_readme_matrix_is_the_generated_one():
-    text = README.read_text()
-    start, end = matrix.README_MARKERS
-    assert start in text and end in text, "README has no export matrix markers"
-    block = text.split(start, 1)[1].split(end, 1)[0]
-    assert block.strip() == matrix.markdown(registry.all_records()).strip(), \
-        "README export matrix is stale: run `zoo matrix --update-readme`"
+def test_the_deployment_page_matrix_is_the_generated_one():
+    assert generated_block("docs/deployment.md", matrix.README_MARKERS) == matrix.markdown(registry.all_records()).strip(), \
+        "docs/deployment.md's export matrix is stale: run `zoo matrix --update-readme`"
 
 
 def test_cells_show_measurements_failures_and_losses_beyond_the_budget():
     reasons = {}
     ok = {"size_kib": 1500.9, "accuracy_change_points": 0.13, "latency_ms_batch1_litert": 0.874,
           "latency_ms_batch1_keras": 431.0}
-    assert matrix.cell_text(ok, reasons) == "1,501 KiB · +0.13 pt · 0.87 ms"
+    assert matrix.cell_text(ok, reasons, "stn") == "1,501 KiB · +0.13 pt · 0.87 ms"
     lossy = {**ok, "accuracy_change_points": -0.6}
-    assert "⚠" in matrix.cell_text(lossy, reasons)
+    assert "⚠" in matrix.cell_text(lossy, reasons, "stn")
     worse_bpc = {"size_kib": 400, "bpc_change": 0.02, "latency_ms_batch1_litert": 1, "latency_ms_batch1_keras": 9}
-    assert "⚠" in matrix.cell_text(worse_bpc, reasons)
-    assert "⚠" not in matrix.cell_text({**worse_bpc, "bpc_change": -0.02}, reasons)
+    assert "⚠" in matrix.cell_text(worse_bpc, reasons, "grid_lstm_lm")
+    assert "⚠" not in matrix.cell_text({**worse_bpc, "bpc_change": -0.02}, reasons, "grid_lstm_lm")
     failed = {"failed": "ValueError: a translator exports as fp32, float16 or dynamic"}
-    assert matrix.cell_text(failed, reasons) == "✗ [1]"
-    assert matrix.cell_text(dict(failed), reasons) == "✗ [1]"  # one footnote per distinct reason
-    assert matrix.cell_text(None, reasons) == "not run"
+    assert matrix.cell_text(failed, reasons, "seq2seq") == "✗ [1]"
+    assert matrix.cell_text(dict(failed), reasons, "seq2seq") == "✗ [1]"  # one footnote per distinct reason
+    assert matrix.cell_text(None, reasons, "seq2seq") == "not run"
 
 
 def test_run_records_why_a_format_cannot_be_made(monkeypatch):
-    import zoo.cli
-
     written = {}
 
-    def export_record(name, tag, fmt, quantize, out=None, write_card=False, eval_limit=None):
+    def export_record(rec, fmt, quantize, test, out=None, write_card=False):
+        assert test == ("test split of", rec["tag"]) and write_card
         if quantize == "int8":
             raise ValueError("full int8 would quantize the decoder state fed back at every step")
         written[(fmt, quantize)] = "measured"
 
-    monkeypatch.setattr(zoo.cli, "export_record", export_record)
-    monkeypatch.setattr(zoo.cli, "_write_export", lambda rec, key, result: written.__setitem__(key, result))
+    monkeypatch.setattr(records, "export_record", export_record)
+    monkeypatch.setattr(records, "write_cell", lambda rec, key, result: written.__setitem__(key, result))
     rec = {"model": "seq2seq", "tag": "dates", "export": {"tflite_fp32": {"failed": "an earlier reason"}}}
-    done = matrix.run([rec], log=lambda line: None)
+    test_set = lambda rec: ("test split of", rec["tag"])  # noqa: E731
+    done = records.run_cells([rec], test_set, log=lambda line: None)
     assert [key for _, _, key in done] == ["saved_model", "tflite_float16", "tflite_dynamic", "tflite_int8"]
     assert written["tflite_int8"] == {"failed": "ValueError: full int8 would quantize the decoder state fed back at every step"}
     assert written[("tflite", "float16")] == "measured" and written[("saved_model", None)] == "measured"
-    assert len(matrix.run([rec], keys=("tflite_fp32",), only_missing=False, log=lambda line: None)) == 1
+    assert len(records.run_cells([rec], test_set, keys=("tflite_fp32",), only_missing=False, log=lambda line: None)) == 1
 
 
 @pytest.mark.parametrize("rec", registry.all_records(), ids=lambda r: f"{r['model']}:{r['tag']}")

@@ -1,15 +1,20 @@
-"""Tests of recipes.data: bases, sources, seeded variants, tf.data pipeline and previews."""
+"""Tests of recipes.data: the catalogue and its protocol, bases, sources, seeded variants, tf.data
+pipeline and previews."""
 
 import gzip
 import hashlib
+import json
 import os
+import shutil
 import struct
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 
 from recipes import data
-from recipes.data import sources, variants
+from recipes.data import catalogue, sources, variants
 
 VARIANTS = sorted(variants.VARIANTS)
 # Per image, ink of the variant / ink of its item: exact for translation, more with clutter,
@@ -54,12 +59,103 @@ def tiny_split(seed, n):
     return rng.integers(0, 256, (n, 28, 28, 1), dtype=np.uint8), rng.integers(0, 10, n).astype(np.int64)
 
 
-# --- registry and errors -------------------------------------------------------------------------
+def digest(*parts):
+    """sha256 (16 hex digits) of arrays (dtype, shape and bytes) and JSON-able values, in order."""
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            h.update(str(part.dtype).encode() + str(part.shape).encode() + np.ascontiguousarray(part).tobytes())
+        else:
+            h.update(json.dumps(part).encode())
+    return h.hexdigest()[:16]
+
+
+# --- the catalogue and its protocol -----------------------------------------------------------------
+
+# First examples of a few datasets, hashed on the code before the catalogue (same seed, same data).
+FIRST_EXAMPLES = {
+    "mnist5k/test": (lambda: digest(*data.load_arrays("mnist5k", "test", limit=4)), "7d2091c2dce09c88"),
+    "cluttered60_mnist5k/train": (lambda: digest(*data.load_arrays("cluttered60_mnist5k", "train", limit=4)),
+                                  "02e5e134791c353a"),
+    "rts_fashion_mnist/test/seed 2": (lambda: digest(*data.load_arrays("rts_fashion_mnist", "test", seed=2, limit=4)),
+                                      "a61f69b4f3030339"),
+    "parity_64/train": (lambda: digest(*data.load_arrays("parity_64", "train", limit=8)), "f8472b5383385526"),
+    "kjv/test": (lambda: digest(*data.load_arrays("kjv", "test", limit=2)), "be36ae0f87cafd94"),
+    "dates/train": (lambda: digest(*data.load_texts("dates", "train", limit=5)), "12d2a4c31d6a435c"),
+    "scenes_mnist5k/test": (lambda: digest(data.load_scenes("scenes_mnist5k", "test", limit=3).images,
+                                           data.load_scenes("scenes_mnist5k", "test", limit=3).references),
+                            "6fa019808d596445"),
+    "caption_pairs/scenes_fashion_mnist/train/seed 1": (
+        lambda: digest(*data.caption_pairs("scenes_fashion_mnist", "train", seed=1, limit=3)), "2c8979175503f911"),
+    "fresh_draws/translated60_mnist5k/test/epoch 1": (
+        lambda: digest(*data.fresh_draws("translated60_mnist5k", "test", limit=3)(1)), "83e55be0ddc0ca07"),
+    "item_boxes/cluttered100_mnist5k": (lambda: digest(data.item_boxes("cluttered100_mnist5k", "test", limit=4)),
+                                        "9300653b5806a1ed"),
+}
+NEEDS = {"fashion": os.path.isdir(sources.DEBIAN_FASHION_MNIST_DIR), "kjv": bool(shutil.which("bible"))}
+
+
+@pytest.mark.parametrize("case", sorted(FIRST_EXAMPLES))
+def test_first_examples_are_the_bytes_they_were(case):
+    for need, present in NEEDS.items():
+        if need in case and not present:
+            pytest.skip(f"{need} data not installed")
+    compute, expected = FIRST_EXAMPLES[case]
+    assert compute() == expected
+
+
+def test_every_dataset_answers_the_protocol():
+    assert data.list_datasets() == sorted(data.CATALOGUE) and len(data.CATALOGUE) == 42
+    for name, dataset in data.CATALOGUE.items():
+        assert dataset.name == name and dataset.kind in catalogue.LOADERS and data.get(name) is dataset
+        if dataset.kind == "corpus" and not NEEDS["kjv"]:
+            continue
+        info = dataset.info()
+        assert (info["name"], info["kind"]) == (name, dataset.kind)
+        assert {"splits", "description", "license"} <= set(info) and set(info["splits"]) == set(data.SPLITS)
+    assert {d.kind for d in data.CATALOGUE.values()} == set(catalogue.LOADERS)
+
+
+@pytest.mark.parametrize("name,kind,shapes", [
+    ("translated60_mnist5k", "image", [(2, 60, 60, 1), (2,)]),
+    ("parity_16", "vector", [(2, 16), (2,)]),
+    ("addition_15", "sequence", [(2, 48), (2, 48), (2, 48)]),
+])
+def test_array_datasets_load_their_kind(name, kind, shapes):
+    dataset = data.get(name)
+    arrays = dataset.load("test", limit=2)
+    assert dataset.kind == kind and [a.shape for a in arrays] == shapes
+    for a, b in zip(arrays, data.load_arrays(name, "test", limit=2)):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_model_config_comes_from_the_dataset():
+    config = {"glimpses": 3}
+    cnn = data.get("rts_mnist5k").model_config(config, {"num_classes": 10})
+    assert cnn == {"glimpses": 3, "image_shape": (42, 42, 1), "num_classes": 10, "class_names": [str(d) for d in range(10)]}
+    assert data.get("binarized_mnist5k").model_config(config, {}) == {"glimpses": 3, "image_shape": (28, 28, 1)}
+    assert data.get("parity_24").model_config({}, {}) == {"bits": 24, "class_names": ["even", "odd"]}
+    assert data.get("memorisation_20").model_config({}, {}) == {"tokens": list("abcdefghij=."), "context": 41}
+    scenes = data.get("scenes_mnist5k").model_config({}, {})
+    assert scenes["image_shape"] == (64, 64, 1) and "nine" in scenes["tokens"] and scenes["max_len"] == 31
+    dates = data.get("dates").model_config({"level": "char", "vocabulary_size": None}, {})
+    assert set(dates) == {"level", "source_tokens"} and "2" in dates["source_tokens"]
+    assert config == {"glimpses": 3}, "the recipe's config is not changed"
+
+
+def test_the_catalogue_needs_no_keras():
+    code = "import sys; from recipes import data; data.info('dates'); print('keras' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"
+
+
+def test_an_unknown_attribute_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'LOADS'"):
+        data.LOADS
 
 
 def test_names_and_info():
     names = data.list_datasets()
-    assert names == sorted(names) and len(names) == 3 + 3 * len(VARIANTS) + len(data.TEXTS) + len(data.VECTORS) + len(data.SCENES) + len(data.CORPORA)
     assert {"mnist", "fashion_mnist", "mnist5k", "cluttered100_fashion_mnist", "rts_mnist5k"} <= set(names)
     card = data.info("cluttered60_fashion_mnist")
     assert card["image_shape"] == (60, 60, 1) and card["num_classes"] == 10
@@ -78,6 +174,10 @@ def test_unknown_name_suggests_close_matches():
         data.load_arrays("cluttered60_mnist5")
     with pytest.raises(ValueError, match="list_datasets"):
         data.info("imagenet")
+    with pytest.raises(ValueError, match=r"'parity_16' is a vector dataset: use load_arrays\('parity_16', split\)"):
+        data.load_texts("parity_16")
+    with pytest.raises(ValueError, match="endless stream: give limit"):
+        data.load_arrays("addition_15")
 
 
 def test_bad_split_and_source():
@@ -87,6 +187,10 @@ def test_bad_split_and_source():
         data.load_arrays("fashion_mnist", source="csv")
     with pytest.raises(ValueError, match="seed"):
         data.load_arrays("r_mnist5k", seed=-1)
+    with pytest.raises(ValueError, match="limit must be a non-negative integer or None; got -2"):
+        data.load_texts("dates", limit=-2)
+    with pytest.raises(ValueError, match="source for 'dates' must be one of auto; got 'tfds'"):
+        data.get("dates").load("test", source="tfds")
 
 
 # --- bases -------------------------------------------------------------------------------------
@@ -354,15 +458,21 @@ def test_fresh_draws_place_the_items_anew_each_epoch():
     batches = data.ArrayBatches(draw, 50, shuffle=False)
     batches.on_epoch_end()
     np.testing.assert_allclose(batches[0][0], second[0] / 255.0, rtol=1e-6)
-    with pytest.raises(ValueError, match="generated variant"):
+    with pytest.raises(ValueError, match="generated data that the seed changes"):
         data.fresh_draws("mnist5k")
+    bits = data.fresh_draws("parity_16", limit=4)
+    assert not np.array_equal(bits(0)[0], bits(1)[0])
 
 
 def test_preview_writes_a_png(tmp_path):
     path = tmp_path / "previews" / "rts.png"
-    assert data.preview("rts_mnist5k", path, n=9) == path
+    assert data.preview("rts_mnist5k", path, n=9) == [f"wrote {path}"]
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert os.listdir(path.parent) == ["rts.png"]
+    lines = data.preview("parity_16", None, split="test", n=2)
+    bits, labels = data.load_arrays("parity_16", "test", limit=2)
+    assert lines == [f"  {''.join(str(int(b)) for b in row)} -> {['even', 'odd'][label]}" for row, label in zip(bits, labels)]
+    assert data.preview("memorisation_20", None, n=1)[0].strip().endswith(".")
 
 
 # --- dates (text) --------------------------------------------------------------------------------

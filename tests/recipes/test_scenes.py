@@ -88,8 +88,10 @@ def test_scene_dataset_names_and_errors():
     assert data.info(NAME)["kind"] == "captions"
     with pytest.raises(ValueError, match="load_scenes"):
         data.load_arrays(NAME)
-    with pytest.raises(ValueError, match="unknown scene dataset"):
+    with pytest.raises(ValueError, match="unknown dataset 'scenes_fashion'. Did you mean 'scenes_fashion_mnist'"):
         data.load_scenes("scenes_fashion")
+    with pytest.raises(ValueError, match="'dates' is a text dataset: use load_texts"):
+        data.caption_pairs("dates")
     images, captions = data.caption_pairs(NAME, "test", limit=20)
     drawn = data.load_scenes(NAME, "test", limit=20)
     assert all(c in refs for c, refs in zip(captions, drawn.references)) and len(set(captions)) > 10

@@ -9,7 +9,7 @@ import pytest
 from recipes import sample_efficiency
 from recipes.data import sequence_tasks as tasks
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_addition_sequences_hold_correct_sums():
@@ -43,6 +43,21 @@ def test_draws_are_seeded_and_the_test_stream_differs():
     assert not np.array_equal(tasks.draw("addition_15", 4, [0, 1])[0], tasks.draw("addition_15", 4, [tasks.TEST_SEED, 0])[0])
     with pytest.raises(ValueError, match="unknown sequence task 'addition'.*addition_15"):
         tasks.draw("addition", 1, 0)
+
+
+def test_the_catalogue_serves_the_tasks_as_sample_efficiency_draws_them():
+    from recipes import data
+
+    dataset = data.get("addition_15")
+    assert dataset.kind == "sequence" and dataset.info()["splits"]["test"] == sample_efficiency.TEST_SEQUENCES
+    test = tasks.draw("addition_15", sample_efficiency.TEST_SEQUENCES, [tasks.TEST_SEED, 3])
+    for mine, theirs in zip(dataset.load("test", seed=3, limit=5), test):
+        np.testing.assert_array_equal(mine, theirs[:5])
+    for mine, theirs in zip(dataset.load("train", seed=3, limit=4), tasks.draw("addition_15", 4, [3, 0])):
+        np.testing.assert_array_equal(mine, theirs)
+    config = dataset.model_config({"units": 8}, {})
+    assert config == {"units": 8, "tokens": tasks.TASKS["addition_15"]["tokens"], "context": 48}
+    assert sample_efficiency.build("addition_15", "grid", 4, 1).context == config["context"]
 
 
 def test_a_sequence_is_solved_only_when_every_answer_symbol_is_the_most_likely():
@@ -80,10 +95,12 @@ def test_tiny_run_records_a_curve_and_markdown_says_when_the_threshold_was_not_r
     assert "not within 64" in sample_efficiency.markdown([result])
 
 
-def test_the_readme_table_is_generated_from_the_results():
+def test_the_generated_table_matches_the_results():
     results = [json.loads(p.read_text()) for p in sorted(sample_efficiency.RESULTS.glob("*.json"))]
     if not results:
         pytest.skip("no sequence-task results yet")
     start, end = sample_efficiency.README_MARKERS
-    block = README.read_text().split(start, 1)[1].split(end, 1)[0]
+    homes = [p for p in [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))] if start in p.read_text()]
+    assert len(homes) == 1, f"the generated table needs exactly one home; found {homes}"
+    block = homes[0].read_text().split(start, 1)[1].split(end, 1)[0]
     assert block.strip() == sample_efficiency.markdown(results).strip()

@@ -18,6 +18,7 @@ import pytest
 
 from recipes import configs, distribute, train
 from recipes.backup import EpochBackup
+from zoo import cards
 
 RECIPE, ARGS = "cnn_rts_mnist5k", ["--epochs", "3", "--limit", "640"]  # 5 steps an epoch; the CNN has dropout
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
@@ -105,9 +106,9 @@ def test_two_workers_on_localhost_train_in_sync(tmp_path):
             w.kill()
     assert [w.returncode for w in workers] == [0, 0], outputs[0][1][-3000:] + outputs[1][1][-3000:]
     assert_same_weights(tmp_path / "w0" / "cnn.rts_mnist5k.weights.h5", tmp_path / "w1" / "cnn.rts_mnist5k.weights.h5")
-    card = json.loads((tmp_path / "w0" / "cnn.rts_mnist5k.json").read_text())
-    assert card["training"]["replicas"] == 2 and card["training"]["batch_size"] == 256  # 128 per replica
-    assert card["training"]["optimizer"] == "Adam, cosine decay from 0.002"  # linear scaling
+    training = cards.get("cnn", "rts_mnist5k", tmp_path / "w0").training
+    assert training.replicas == 2 and training.batch_size == 256  # 128 per replica
+    assert training.optimizer == "Adam, cosine decay from 0.002"  # linear scaling
     assert "epoch 2/2: " in outputs[0][0] and not (tmp_path / "run1" / "tensorboard").exists()  # chief logs
 
 
@@ -117,9 +118,8 @@ def test_jax_data_parallel_splits_each_batch_over_devices(tmp_path):
     run = zoo_train(RECIPE, "--strategy", "mirrored", "--epochs", "1", "--limit", "512", "--out", str(tmp_path),
                     "--run-dir", str(tmp_path / "run"), env=env)
     assert run.returncode == 0, run.stderr[-3000:]
-    card = json.loads((tmp_path / "cnn.rts_mnist5k.json").read_text())
-    assert card["training"]["backend"] == "jax" and card["training"]["replicas"] == 2
-    assert card["training"]["batch_size"] == 256
+    training = cards.get("cnn", "rts_mnist5k", tmp_path).training
+    assert training.backend == "jax" and training.replicas == 2 and training.batch_size == 256
 
 
 # Makes `import tensorflow` fail in a child process, as on a machine with JAX and no TensorFlow.
@@ -147,8 +147,8 @@ def test_jax_training_needs_no_tensorflow(tmp_path):
     assert run.returncode == 0, run.stderr[-3000:]
     assert "TensorFlow is not installed: no TensorBoard logs" in run.stdout
     assert "epoch 2/2: " in run.stdout
-    card = json.loads((tmp_path / "ram.translated60_mnist5k.json").read_text())
-    assert card["training"]["backend"] == "jax" and card["data"]["fresh_draws"]
+    card = cards.get("ram", "translated60_mnist5k", tmp_path)
+    assert card.training.backend == "jax" and card.data.fresh_draws
 
 
 @pytest.mark.parametrize("recipe", ["cnn_rts_mnist5k", "stn_rts_mnist5k", "ram_translated60_mnist5k", "seq2seq_dates_bahdanau"])
@@ -159,6 +159,7 @@ def test_mixed_precision_losses_stay_finite(tmp_path, recipe):
                        run_dir=tmp_path / "run", callbacks=[record], verbose=0)
     assert len(losses) == 3 and all(math.isfinite(float(v)) for v in losses)
     assert card["training"]["mixed_precision"] == "mixed_float16"
+    assert cards.get(card["model"], card["tag"], tmp_path).training.mixed_precision == "mixed_float16"
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
 
 

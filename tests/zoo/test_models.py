@@ -45,14 +45,6 @@ def test_refuses_wrong_shapes_saying_what_was_expected(model, shape, hint):
     assert err.match(hint)
 
 
-def test_keras_file_round_trip_safe_mode(model, tmp_path):
-    path = tmp_path / "m.keras"
-    model.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    np.testing.assert_allclose(np.asarray(loaded(images())), np.asarray(model(images())), atol=1e-6)
-    assert loaded.class_names == ["a", "b", "c"]
-
-
 def test_tiny_fit_reduces_the_loss(model):
     x = images(64, seed=1)
     y = (x.mean(axis=(1, 2, 3)) > np.median(x.mean(axis=(1, 2, 3)))).astype("int32")  # learnable target
@@ -71,3 +63,24 @@ def test_stn_gradients_reach_the_localisation_network():
     # The regressor's kernel starts at zero but receives gradient: the transformer can learn.
     norms = [float(np.linalg.norm(g)) for g in grads]
     assert len(norms) == len(localisation) and all(np.isfinite(norms)) and norms[-2] > 0
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_a_fresh_model_has_the_default_weights_architecture(name):
+    from zoo import registry
+
+    if registry.entry(name).default_weights is None:
+        pytest.skip(f"{name} has no default weights: a fresh one is the builder's defaults")
+    assert zoo.load(name, weights=None).count_params() == registry.record(name)["parameters"]
+
+
+def test_options_override_the_default_architecture_and_training_keeps_the_builder_defaults():
+    from zoo import registry
+
+    options = dict(image_shape=(24, 24, 1), num_classes=3, filters=(4, 8), kernel_size=3, units=8)
+    fresh = zoo.load("stn", weights=None, **options)
+    assert fresh.output_size == tuple(registry.record("stn")["config"]["output_size"]) != (42, 42)
+    assert fresh.class_names == ["0", "1", "2"]  # a new num_classes drops the card's class names
+    assert registry.build("stn", **options).output_size == (42, 42)  # what `zoo train` builds on
+    with pytest.raises(ValueError, match=r"unknown option\(s\) for model 'stn': unit\b"):
+        registry.build("stn", unit=8)

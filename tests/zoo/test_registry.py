@@ -5,7 +5,7 @@ import json
 import pytest
 
 import zoo
-from zoo import registry
+from zoo import cards, registry
 from zoo import weights as store
 
 RECORDS = registry.all_records()
@@ -41,8 +41,7 @@ def test_there_are_pretrained_records():
 
 @pytest.mark.parametrize("rec", RECORDS, ids=lambda r: f"{r['model']}:{r['tag']}")
 def test_record_schema_sha256_and_parameter_count(rec):
-    assert set(rec) <= set(registry.RECORD_KEYS), f"unknown keys {set(rec) - set(registry.RECORD_KEYS)}"
-    assert registry.REQUIRED_KEYS <= set(rec), f"missing keys {registry.REQUIRED_KEYS - set(rec)}"
+    assert cards.REQUIRED_KEYS <= set(rec) <= set(cards.RECORD_KEYS)  # every card loads through cards.Card
     assert registry.TAG_PATTERN.match(rec["tag"])
     assert rec["file"] == registry.weights_file(rec["model"], rec["tag"])
     entry = registry.entry(rec["model"])
@@ -76,9 +75,9 @@ def test_records_are_valid_json_files():
     for path in store.SHIPPED_DIR.glob("*.json"):
         rec = json.loads(path.read_text())
         if path.name.endswith(".recipe.json"):  # the recipe a run used: it names the card beside it
-            assert (store.SHIPPED_DIR / f"{rec['model']}.{rec['tag']}.json").exists()
+            assert path == cards.recipe_path(rec["model"], rec["tag"]) and cards.path(rec["model"], rec["tag"]).exists()
             continue
-        assert path.name == f"{rec['model']}.{rec['tag']}.json"
+        assert path == cards.path(rec["model"], rec["tag"])
 
 
 def test_every_model_declares_its_task_and_instances_answer_it():

@@ -1,4 +1,5 @@
-"""Seq2Seq and its decoding: alignments, masks, greedy vs beam, teacher forcing, fit, round trip, bad input."""
+"""Seq2Seq and its decoding: alignments, masks, greedy vs beam, teacher forcing, fit, bad input (the
+`.keras` round trip is in test_conformance)."""
 
 import keras
 import numpy as np
@@ -124,17 +125,6 @@ def test_tiny_fit_reduces_the_loss():
     m.compile(keras.optimizers.Adam(1e-2))
     losses = m.fit(x, y, batch_size=32, epochs=8, verbose=0).history["loss"]
     assert np.all(np.isfinite(losses)) and losses[-1] < 0.8 * losses[0]
-
-
-@pytest.mark.parametrize("kind", ["local_p", "luong_concat"])
-def test_keras_file_round_trip(kind, tmp_path):
-    m = model(kind)
-    x, _ = forced(m)
-    path = tmp_path / "s2s.keras"
-    m.save(path)
-    loaded = keras.saving.load_model(path, safe_mode=True)
-    assert loaded.source_vocab.tokens == m.source_vocab.tokens
-    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(m(x)), atol=1e-6)
 
 
 def test_bad_inputs_are_refused_with_what_was_expected():

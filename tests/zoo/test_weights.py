@@ -128,3 +128,55 @@ def test_weights_saved_from_a_compiled_model_load(tmp_path):
     loaded = zoo.load("cnn", weights=str(tmp_path / "trained.weights.h5"), **TINY)
     x = np.ones((1, 16, 16, 1), "float32")
     np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+
+
+def _beside(path, suffix, **content):
+    """Write a card (".json") or recipe (".recipe.json") of `content` beside the weights file `path`."""
+    import json
+
+    stem = path.name.removesuffix(".weights.h5")
+    store.atomic_write_text(path.with_name(stem + suffix), json.dumps(content))
+
+
+@pytest.fixture
+def trained(tmp_path):
+    """A `zoo train`-like output: cnn weights of a non-default config, MODEL.TAG.weights.h5."""
+    model = zoo.load("cnn", weights=None, **TINY)
+    path = tmp_path / "cnn.tiny.weights.h5"
+    store.save(model, path)
+    return model, path
+
+
+def test_a_file_loads_by_path_with_the_config_of_its_card(trained):
+    model, path = trained
+    _beside(path, ".json", model="cnn", tag="tiny", config={**TINY, "class_names": ["no", "yes"]})
+    loaded = zoo.load("cnn", weights=str(path))
+    x = np.random.default_rng(0).random((2, 16, 16, 1)).astype("float32")
+    np.testing.assert_allclose(np.asarray(loaded(x)), np.asarray(model(x)), atol=1e-6)
+    assert loaded.class_names == ["no", "yes"]
+    with pytest.raises(WeightsError, match=r"the options \['units'\] change the model so that .* no longer fits \(its"):
+        zoo.load("cnn", weights=str(path), units=5)
+    _beside(path, ".json", model="stn", tag="tiny", config=TINY)
+    with pytest.raises(ValueError, match=r"cnn.tiny.json to describe model 'cnn' .*; it describes 'stn'"):
+        zoo.load("cnn", weights=str(path))
+
+
+def test_without_a_card_the_recipe_beside_the_file_gives_the_config(trained):
+    model, path = trained
+    recipe = {k: TINY[k] for k in ("filters", "kernel_size", "units")}  # what a recipe sets; its dataset the rest
+    _beside(path, ".recipe.json", model="cnn", tag="tiny", data="x", config=recipe)
+    with pytest.raises(WeightsError, match=r"has no card cnn.tiny.json beside it; built from its recipe .*pass the "
+                                           r"dataset's options \(image_shape, num_classes"):
+        zoo.load("cnn", weights=str(path))
+    loaded = zoo.load("cnn", weights=str(path), image_shape=(16, 16, 1), num_classes=2)
+    assert loaded.count_params() == model.count_params()
+
+
+def test_a_file_without_card_or_recipe_that_does_not_fit_says_what_to_pass(trained):
+    _, path = trained
+    with pytest.raises(WeightsError) as error:
+        zoo.load("cnn", weights=str(path))
+    message = str(error.value)
+    assert "\n" not in message and "no card cnn.tiny.json or recipe cnn.tiny.recipe.json beside it" in message
+    assert "built from the config of its default weights cnn:rts_fashion_mnist" in message
+    assert f"pass the options it was trained with, e.g. zoo.load('cnn', weights='{path}', units=…)" in message

@@ -1,0 +1,130 @@
+"""The training pipeline over the catalogue's arrays: each epoch's order, fresh draws, batches for
+`fit` (tf.data on TensorFlow, a `keras.utils.PyDataset` elsewhere) and what a model is fed.
+
+    ds = dataset("translated60_mnist5k", batch_size=128)   # (float32 [0, 1], int32)
+    fit_data = batches(fresh_draws("cluttered100_mnist5k"), 128, seed=0, epochs=10)
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+import keras
+import numpy as np
+
+from recipes.data.catalogue import get
+
+
+def epoch_order(n, seed, epoch):
+    """The order in which epoch `epoch` visits examples 0 … n−1: a permutation drawn from
+    (seed, epoch) alone, so a run resumed at epoch e sees exactly the batches an uninterrupted
+    run sees there, on any backend."""
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def epoch_examples(source, seed, shuffle, epoch):
+    """Epoch `epoch`'s examples in visiting order: `source` (arrays, any nesting; or a function
+    epoch → arrays, e.g. `fresh_draws`) permuted by `epoch_order` when `shuffle`."""
+    arrays = source(epoch) if callable(source) else source
+    if not shuffle:
+        return arrays
+    rows = epoch_order(len(keras.tree.flatten(arrays)[0]), seed, epoch)
+    return keras.tree.map_structure(lambda a: a[rows], arrays)
+
+
+def for_model(array, cast=lambda a, dtype: a.astype(dtype)):
+    """What a model is fed: uint8 images as float32 in [0, 1], int64 ids as int32, else as is.
+    `cast(array, dtype)` is NumPy's (the default) or TensorFlow's."""
+    name = array.dtype.name
+    if name == "uint8":
+        return cast(array, "float32") / 255.0
+    return cast(array, "int32") if name == "int64" else array
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of `epoch_examples(source, seed, shuffle, epoch)` for epochs `first_epoch`, … (`fit`
+    runs them). Needs no TensorFlow: the JAX and torch backends train from it."""
+
+    def __init__(self, source, batch_size, seed=0, shuffle=True, first_epoch=0):
+        super().__init__()
+        self.source, self.batch_size, self.seed, self.shuffle = source, batch_size, seed, shuffle
+        self.epoch = first_epoch
+        self.examples = epoch_examples(source, seed, shuffle, first_epoch)
+        self._drawer = ThreadPoolExecutor(1)  # draws the next epoch while this one trains
+        self._next = self._drawer.submit(epoch_examples, source, seed, shuffle, first_epoch + 1)
+
+    def __len__(self):
+        return -(-len(keras.tree.flatten(self.examples)[0]) // self.batch_size)
+
+    def __getitem__(self, i):
+        rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        return keras.tree.map_structure(lambda a: for_model(a[rows]), self.examples)
+
+    def on_epoch_end(self):
+        self.epoch += 1
+        self.examples = self._next.result()
+        self._next = self._drawer.submit(epoch_examples, self.source, self.seed, self.shuffle, self.epoch + 1)
+
+
+def batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
+    """Batches of `epoch_examples` for `fit`, epochs `first_epoch` … `epochs` − 1 (None: no end;
+    batches never straddle two epochs): a tf.data.Dataset on the TensorFlow backend
+    (tf.distribute shards it), else an `ArrayBatches`, which needs no TensorFlow."""
+    if keras.backend.backend() == "tensorflow":
+        return tf_batches(source, batch_size, seed, shuffle, epochs, first_epoch)
+    return ArrayBatches(source, batch_size, seed, shuffle, first_epoch)
+
+
+def tf_batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
+    """`batches` as a tf.data.Dataset on any backend."""
+    import tensorflow as tf
+
+    first = source(first_epoch) if callable(source) else source
+    flat = keras.tree.flatten(first)
+    n = len(flat[0])
+    if n < 1:
+        raise ValueError(f"cannot batch an empty split (n = {n})")
+    specs = [tf.TensorSpec(a.shape, tf.as_dtype(a.dtype)) for a in flat]
+
+    def examples(epoch):
+        return keras.tree.flatten(epoch_examples(source, seed, shuffle, int(epoch)))
+
+    def cast_batch(*batch):
+        return tf.nest.map_structure(lambda t: for_model(t, tf.cast), batch)
+
+    def one_epoch(epoch):
+        tensors = tf.numpy_function(examples, [epoch], [spec.dtype for spec in specs], stateful=False)
+        for tensor, spec in zip(tensors, specs):
+            tensor.set_shape(spec.shape)
+        arrays = tf.nest.pack_sequence_as(first, tensors)
+        return tf.data.Dataset.from_tensor_slices(arrays).batch(batch_size).map(cast_batch)
+
+    if epochs is None:
+        return tf.data.Dataset.counter(first_epoch).flat_map(one_epoch).prefetch(tf.data.AUTOTUNE)
+    steps = -(-n // batch_size) * max(epochs - first_epoch, 0)
+    ds = tf.data.Dataset.range(first_epoch, epochs).flat_map(one_epoch)
+    return ds.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)
+
+
+def dataset(name, split="train", batch_size=128, seed=0, shuffle=None, source="auto", data_dir=None, limit=None,
+            epochs=1, first_epoch=0):
+    """tf.data.Dataset of the batches of an array dataset, as `for_model` casts them: (images float32
+    (B, H, W, 1) in [0, 1], labels int32 (B,)) for images, ids as int32 for corpora and sequences.
+
+    `shuffle` defaults to True for train: each epoch in its own order, a function of `seed` and
+    the epoch number (`epoch_order`). `epochs` passes (None: endless), starting at
+    `first_epoch`. `limit` keeps the first N examples of the split.
+    """
+    arrays = get(name, "load_arrays").load(split, seed, limit, source, data_dir)
+    if shuffle is None:
+        shuffle = split == "train"
+    return tf_batches(arrays, batch_size, seed, shuffle, epochs, first_epoch)
+
+
+def fresh_draws(name, split="train", seed=0, limit=None):
+    """`draw(epoch)` → the arrays of generated dataset `name` drawn with seed `seed + epoch`: every
+    epoch places the items anew (new positions, new clutter), epoch 0 being `load_arrays(name,
+    split, seed)`. Augmentation for the small splits (MNIST 5k) that a fixed draw overfits."""
+    source = get(name, "load_arrays")
+    if not source.seeded:
+        raise ValueError(f"fresh draws need generated data that the seed changes (e.g. 'cluttered100_mnist5k'); "
+                         f"{name!r} is read as it is")
+    return lambda epoch: source.load(split, seed + int(epoch), limit)

@@ -1,0 +1,21 @@
+"""zoo list: one short line per registered model (name, task, default weights, summary)."""
+
+from zoo.cli import common
+
+HELP = "list the models: task, default weights and how many more, summary (zoo info NAME for the rest)"
+
+
+def add_arguments(parser):
+    pass
+
+
+def run(args):
+    from zoo import registry
+
+    rows = []
+    for name in registry.model_names():
+        entry, tags = registry.entry(name), registry.records(name)
+        weights = "none" if not tags else f"{entry.default_weights}" + (f" (+{len(tags) - 1})" if len(tags) > 1 else "")
+        rows.append([name, entry.task, weights, entry.summary])
+    print(common.table(rows, ["model", "task", "default weights (+ other tags)", "summary"], common.terminal_width()))
+    print("\nzoo info NAME: the model's card, every weights tag and its measured metrics")
