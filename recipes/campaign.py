@@ -182,6 +182,7 @@ def pack(work, names, out):
 def unpack(result, state=STATE_DIR, weights=None):
     """Take a campaign's result back: finished runs' weights, cards and recipes into `weights`;
     unfinished runs' backups and logs into `state` (replacing that entry's earlier state only)."""
+    from zoo import cards
     from zoo import weights as store
 
     weights = Path(weights or store.SHIPPED_DIR)
@@ -197,6 +198,9 @@ def unpack(result, state=STATE_DIR, weights=None):
             target = Path(state) / entry.name
             shutil.rmtree(target, ignore_errors=True)  # replaced by this campaign's state, or done with
             if row["status"] == "finished":
+                for card in (entry / "out").glob("*.json"):  # a bad card is refused before anything is copied
+                    if not card.name.endswith(".recipe.json"):
+                        cards.Card.load(card)
                 for file in sorted((entry / "out").iterdir()):
                     _write_bytes(weights / file.name, file.read_bytes())
             else:

@@ -18,7 +18,7 @@ import keras
 
 from recipes import configs, data, distribute
 from recipes.backup import EpochBackup
-from zoo import cards, registry
+from zoo import cards, registry, tasks
 from zoo import weights as store
 
 
@@ -76,28 +76,6 @@ def validation_arrays(recipe, limit):
         return None
     x, y = data.load_arrays(recipe.data, "test", seed=recipe.seed + VALIDATION_SEED, limit=limit)
     return data.for_model(x), data.for_model(y)
-
-
-def input_spec(model):
-    """The card's input spec: name -> shape, dtype and value range (or vocabulary)."""
-    task = registry.task(model)
-    if task == "captioner":
-        return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
-                "caption": {"vocabulary": "config.tokens", "max_words": model.max_len}}
-    if task == "generator":  # trained on images, generates from noise
-        return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
-                "noise": {"shape": [None, model.steps, model.latent_dim], "dtype": "float32",
-                          "distribution": "standard normal"}}
-    if task == "language_model":
-        return {"ids": {"shape": [None, None], "dtype": "int32", "vocabulary": "config.tokens",
-                        "exported_window": model.context}}
-    if task == "translator":
-        return {"text": {"shape": [None], "dtype": "string", "max_tokens": model.max_source_len,
-                         "vocabulary": "config.source_tokens"}}
-    return {
-        name: {"shape": list(shape), "dtype": "float32", "range": [0.0, 1.0]}
-        for name, shape in model.serving_signature()[0].items()
-    }
 
 
 class EpochSummary(keras.callbacks.Callback):
@@ -230,7 +208,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
         url=None,
         sha256=digest,
         parameters=int(model.count_params()),
-        input_spec=input_spec(model),
+        input_spec=tasks.get(registry.task(model)).input_spec(model),
         recipe=name,
         train_command=command,
         data=cards.Data(

@@ -97,7 +97,7 @@ def test_predict_refuses_a_wrong_size_image(tmp_path):
     from PIL import Image
 
     Image.new("L", (28, 28)).save(tmp_path / "small.png")
-    with pytest.raises(SystemExit, match=r"expects images of 42×42×1; .*small.png is 28×28×1 \(add --resize"):
+    with pytest.raises(SystemExit, match=r"expects images of 42×42; got 28×28 \(add --resize"):
         main(["predict", "stn", str(tmp_path / "small.png")])
 
 

@@ -42,11 +42,11 @@ class ImageTransform:
         to_input("shirt.jpg").shape      # (1, 42, 42, 1), float32 in [0, 1]
     """
 
-    def __init__(self, image_shape, resize=True):
+    def __init__(self, image_shape, resize=True, resize_hint="resize=True scales them"):
         shape = tuple(int(d) for d in image_shape)
         if len(shape) != 3 or min(shape) < 1 or shape[-1] not in (1, 3):
             raise ValueError(f"image_shape must be (height, width, 1 or 3 channels); got {tuple(image_shape)}")
-        self.image_shape, self.resize = shape, bool(resize)
+        self.image_shape, self.resize, self.resize_hint = shape, bool(resize), resize_hint
 
     def __repr__(self):
         return f"ImageTransform(image_shape={self.image_shape}, resize={self.resize})"
@@ -81,7 +81,7 @@ class ImageTransform:
         if array.shape[:2] != (height, width):
             if not self.resize:
                 raise ValueError(f"{self} expects images of {height}×{width}; got {array.shape[0]}×{array.shape[1]}"
-                                 " (resize=True scales them)")
+                                 f" ({self.resize_hint})")
             from PIL import Image
 
             array = np.stack([np.asarray(Image.fromarray(np.ascontiguousarray(array[..., c])).resize(

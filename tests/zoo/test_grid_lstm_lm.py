@@ -9,7 +9,7 @@ import zoo
 from recipes import configs, data, train
 from recipes.data import kjv
 from recipes.evaluate import evaluate_language_model
-from zoo import decoding
+from zoo import decoding, tasks
 
 TOKENS = list("\n abcdefgh")
 
@@ -143,7 +143,7 @@ def test_recipe_feeds_the_runner_and_evaluation():
     m = zoo.load("grid_lstm_lm", weights=None, **{**config, "units": 4, "depth": 1})
     x, y = train.training_arrays(recipe, m, limit=3)
     assert x.shape == y.shape == (3, data.WINDOW)
-    assert train.input_spec(m)["ids"]["dtype"] == "int32"
+    assert tasks.get("language_model").input_spec(m)["ids"]["dtype"] == "int32"
     metrics = evaluate_language_model(m, "kjv", limit=2)
     assert metrics["characters"] == 2 * data.WINDOW
     assert metrics["bpc"] == pytest.approx(np.log2(len(config["tokens"])), abs=0.2)  # untrained: near uniform

@@ -8,6 +8,7 @@ import pytest
 import zoo
 from recipes import configs, data, train
 from recipes.data import parity
+from zoo import tasks
 
 
 def model(**kw):
@@ -88,4 +89,4 @@ def test_recipes_feed_the_training_runner():
     m = zoo.load("grid_lstm", weights=None, **{**config, "units": 4, "depth": 1})
     x, y = train.training_arrays(recipe, m, limit=10)
     assert x.shape == (10, config["bits"]) and y.shape == (10,)
-    assert train.input_spec(m) == {"bits": {"shape": [None, config["bits"]], "dtype": "float32", "range": [0.0, 1.0]}}
+    assert tasks.get("classifier").input_spec(m) == {"bits": {"shape": [None, config["bits"]], "dtype": "float32", "range": [0.0, 1.0]}}

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.inputs import check_image_values
+from zoo.inputs import ImageTransform
 
 HELP = ("classify or caption an image (.png/.jpg/.npy), translate a text, generate images (DRAW) or continue "
         "a text (language models), with a model name or a .tflite file")
@@ -27,34 +27,8 @@ def add_arguments(parser):
 
 
 def read_image(path, shape, resize):
-    """An image file or .npy as float32 (1, H, W, C) in [0, 1]."""
-    path = Path(path)
-    if not path.exists():
-        raise SystemExit(f"zoo predict: input {path} does not exist")
-    if path.suffix == ".npy":
-        array = np.load(path)
-        if array.dtype == np.uint8:
-            array = array.astype("float32") / 255.0
-    else:
-        from PIL import Image
-
-        try:
-            image = Image.open(path).convert("L" if shape[-1] == 1 else "RGB")
-        except OSError as error:  # not an image, or a truncated one
-            raise ValueError(f"cannot read {path} as an image ({error}); give a PNG, JPEG or .npy file") from None
-        if resize:
-            image = image.resize((shape[1], shape[0]))
-        array = np.asarray(image, dtype="float32") / 255.0
-    array = np.asarray(array, dtype="float32")
-    check_image_values(f"the model reading {path}", array)
-    if array.ndim == 2:
-        array = array[..., None]
-    if array.ndim == 3:
-        array = array[None]
-    if tuple(array.shape[1:]) != tuple(shape):
-        raise SystemExit(f"zoo predict: the model expects images of {shape[0]}×{shape[1]}×{shape[2]}; "
-                         f"{path} is {'×'.join(map(str, array.shape[1:]))}" + ("" if resize else " (add --resize to scale it)"))
-    return array
+    """An image file or .npy as float32 (1, H, W, C) in [0, 1] (`zoo.inputs.ImageTransform`)."""
+    return ImageTransform(shape, resize, resize_hint="add --resize to scale it")(str(path))
 
 
 def print_translation(result, text):

@@ -21,6 +21,12 @@ default), and for hard attention the REINFORCE term
 of `layers.attention.reinforce_loss` (reward: the caption's log-likelihood; a moving-average
 baseline; an entropy bonus), per word like the cross-entropy. `caption(images, beam_size)`
 returns words, scores and one attention map (H′, W′) per word.
+
+What the pretrained weights know: 64×64 grey scenes of 2–4 Fashion-MNIST items (10 classes, large
+or small) on a 2×2 grid, described by a small grammar of classes, positions and relations
+(docs/models/show_attend_tell.md). A real photo gets a confident caption in that grammar that means
+nothing; captioning photos needs the COCO recipe (`zoo train show_attend_tell_coco_soft`, TFDS
+online), which ships no weights.
 """
 
 import keras
@@ -38,7 +44,8 @@ from zoo.vocabulary import Vocabulary
 @register_model(
     "show_attend_tell",
     task="captioner",
-    summary="Show, Attend and Tell: captions with soft or hard attention and per-word attention maps; generated scenes",
+    summary="Show, Attend and Tell: captions with soft or hard attention and per-word attention maps; "
+    "pretrained on generated scenes of Fashion-MNIST items only (not photos)",
     paper="Xu, Ba, Kiros, Cho, Courville, Salakhutdinov, Zemel, Bengio. Show, Attend and Tell: Neural Image Caption "
     "Generation with Visual Attention. ICML 2015",
     default_weights="scenes_fashion_mnist_soft",

@@ -21,6 +21,11 @@ class Task:
         """The one number a card is ranked by, as text."""
         raise NotImplementedError
 
+    def input_spec(self, model):
+        """The card's input spec of `model`: name -> shape (batch first, None = any), dtype and
+        value range (or vocabulary)."""
+        raise NotImplementedError
+
     def table(self, dataset, records):
         """The results table's header lines for `records` of `dataset` (all of this task)."""
         raise NotImplementedError

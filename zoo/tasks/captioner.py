@@ -18,6 +18,10 @@ class Captioner(Task):
         return (f"BLEU-4 {metrics['bleu4']:.2f}, {metrics['caption_accuracy']:.2f}% correct captions, grounding "
                 + ("n/a (no attention)" if grounding is None else f"{grounding:.2f}%"))
 
+    def input_spec(self, model):
+        return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
+                "caption": {"vocabulary": "config.tokens", "max_words": model.max_len}}
+
     def table(self, dataset, records):
         return [f"**{dataset}** ({records[0]['data']['train_examples']:,} new training scenes an epoch, "
                 f"{examples(records)} test scenes; beam 3)", "",

@@ -20,6 +20,10 @@ class Classifier(Task):
             notes.append(f"{metrics['glimpses_on_item']:.1f}% of glimpses on the item")
         return f"{metrics['error']:.2f}% error" + (f" ({'; '.join(notes)})" if notes else "")
 
+    def input_spec(self, model):
+        return {name: {"shape": list(shape), "dtype": "float32", "range": [0.0, 1.0]}
+                for name, shape in model.serving_signature()[0].items()}
+
     def table(self, dataset, records):
         return [f"**{dataset}** ({records[0]['data']['train_examples']:,} training examples, "
                 f"test error on {examples(records)} test examples)", "",

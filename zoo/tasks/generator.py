@@ -14,6 +14,11 @@ class Generator(Task):
         return (f"NLL ≤ {metrics['nll_bound']:.2f} nats (reconstruction {metrics['reconstruction']:.2f} + "
                 f"KL {metrics['kl']:.2f})")
 
+    def input_spec(self, model):  # trained on images, generates from noise
+        return {"images": {"shape": [None, *model.image_shape], "dtype": "float32", "range": [0.0, 1.0]},
+                "noise": {"shape": [None, model.steps, model.latent_dim], "dtype": "float32",
+                          "distribution": "standard normal"}}
+
     def table(self, dataset, records):
         return [f"**{dataset}** ({records[0]['data']['train_examples']:,} training images, negative variational "
                 f"bound on {examples(records)} test images, nats per image; lower is better)", "",

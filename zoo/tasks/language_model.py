@@ -17,6 +17,10 @@ class LanguageModel(Task):
     def headline(self, metrics):
         return f"{metrics['bpc']:.3f} bits per character ({metrics['accuracy']:.2f}% next-character accuracy)"
 
+    def input_spec(self, model):
+        return {"ids": {"shape": [None, None], "dtype": "int32", "vocabulary": "config.tokens",
+                        "exported_window": model.context}}
+
     def beyond_budget(self, change):
         return change > BPC_BUDGET
 

@@ -14,6 +14,10 @@ class Translator(Task):
     def headline(self, metrics):
         return f"{metrics['exact_match']:.2f}% exact match"
 
+    def input_spec(self, model):
+        return {"text": {"shape": [None], "dtype": "string", "max_tokens": model.max_source_len,
+                         "vocabulary": "config.source_tokens"}}
+
     def table(self, dataset, records):
         return [f"**{dataset}** ({records[0]['data']['train_examples']:,} training examples, "
                 f"exact match on {examples(records)} unseen test dates)", "",
