@@ -6,7 +6,7 @@ import sys
 import numpy as np
 import pytest
 
-from tests.helpers import generated_block
+from tests.helpers import generated_block, zoo_cli_without_tensorflow
 from zoo.cli import main
 
 
@@ -185,3 +185,10 @@ def test_predict_refuses_nan_and_0_255_values_and_a_missing_tflite(tmp_path):
 def test_export_into_an_existing_folder_writes_the_default_file_there(tmp_path, capsys):
     main(["export", "grid_lstm", "--quantize", "fp32", "--out", str(tmp_path), "--eval-limit", "64"])
     assert (tmp_path / "grid_lstm.parity_16.tflite").is_file()
+
+
+def test_list_and_a_misspelt_name_need_no_tensorflow():
+    result = zoo_cli_without_tensorflow(["list"])
+    assert result.returncode == 0 and "show_attend_tell" in result.stdout, result.stderr
+    result = zoo_cli_without_tensorflow(["info", "stm"])
+    assert "unknown model 'stm'. Did you mean 'stn'" in result.stderr and "Traceback" not in result.stderr

@@ -7,6 +7,7 @@ training runner (`zoo train`) and completed by `zoo eval` and `zoo export`, neve
 torchvision and timm do.
 """
 
+import ast
 import dataclasses
 import difflib
 import inspect
@@ -49,6 +50,8 @@ class ModelEntry:
 
 
 _MODELS = {}
+_DECLARED = {}
+MODELS_DIR = Path(__file__).parent / "models"
 
 
 def register_model(name, *, task, summary, paper, default_weights=None):
@@ -63,10 +66,31 @@ def register_model(name, *, task, summary, paper, default_weights=None):
     return wrap
 
 
+def declared():
+    """name -> {task, summary, paper, default_weights}, as each module of zoo/models/ declares them in
+    its `@register_model(...)` call, read from the source without importing it: listing the models,
+    their cards and a misspelt name's suggestions need no Keras. `entry(name)` imports the builder."""
+    if not _DECLARED:
+        for source in sorted(MODELS_DIR.glob("*.py")):
+            for node in ast.walk(ast.parse(source.read_text(), str(source))):
+                if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "register_model":
+                    _DECLARED[ast.literal_eval(node.args[0])] = {
+                        "default_weights": None, **{k.arg: ast.literal_eval(k.value) for k in node.keywords}}
+    return dict(sorted(_DECLARED.items()))
+
+
+def check_name(name):
+    """`name` if a model of that name is registered, else a ValueError that suggests close names."""
+    names = declared()
+    if not isinstance(name, str) or name not in names:
+        raise ValueError(f"unknown model {name!r}.{did_you_mean(name, names)} Available models: {', '.join(names)}.")
+    return name
+
+
 def task(model):
     """The task of a registered model, given its name or an instance of its builder."""
     if isinstance(model, str):
-        return entry(model).task
+        return declared()[check_name(model)]["task"]
     _ensure_models_imported()
     for candidate in _MODELS.values():
         if type(model) is candidate.builder:
@@ -79,15 +103,13 @@ def _ensure_models_imported():
 
 
 def model_names():
-    _ensure_models_imported()
-    return sorted(_MODELS)
+    return list(declared())
 
 
 def entry(name):
-    """The registered model `name`, or a ValueError that suggests close names."""
+    """The registered model `name` (its builder imported), or a ValueError that suggests close names."""
+    check_name(name)
     _ensure_models_imported()
-    if not isinstance(name, str) or name not in _MODELS:
-        raise ValueError(f"unknown model {name!r}.{did_you_mean(name, _MODELS)} Available models: {', '.join(sorted(_MODELS))}.")
     return _MODELS[name]
 
 
@@ -120,15 +142,15 @@ def all_records(directory=None):
 
 def record(name, tag="default"):
     """The record of `name`'s weights `tag` ("default" resolves to the model's default tag)."""
-    model = entry(name)
+    default = declared()[check_name(name)]["default_weights"]
     known = records(name)
     if tag == "default":
-        if model.default_weights is None or model.default_weights not in known:
+        if default is None or default not in known:
             raise ValueError(
                 f"model {name!r} has no default pretrained weights yet; use weights=None for a fresh model"
                 + (f", or one of the tags {sorted(known)}" if known else "")
             )
-        tag = model.default_weights
+        tag = default
     if tag not in known:
         raise ValueError(
             f"model {name!r} has no weights tagged {tag!r}.{did_you_mean(tag, known)} Tags: {', '.join(sorted(known)) or 'none'}."

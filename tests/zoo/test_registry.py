@@ -90,3 +90,14 @@ def test_every_model_declares_its_task_and_instances_answer_it():
         registry.register_model("toy", task="regressor", summary="", paper="")
     with pytest.raises(ValueError, match="not a registered model"):
         registry.task(object())
+
+
+def test_declared_models_are_the_registered_ones():
+    # What `declared()` reads from the source without importing equals what registration records.
+    from zoo.registry import declared, entry
+
+    for name, declaration in declared().items():
+        registered = entry(name)
+        assert declaration == {"task": registered.task, "summary": registered.summary, "paper": registered.paper,
+                               "default_weights": registered.default_weights}, name
+    assert sorted(declared()) == sorted(registry._MODELS)

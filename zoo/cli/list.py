@@ -13,9 +13,9 @@ def run(args):
     from zoo import registry
 
     rows = []
-    for name in registry.model_names():
-        entry, tags = registry.entry(name), registry.records(name)
-        weights = "none" if not tags else f"{entry.default_weights}" + (f" (+{len(tags) - 1})" if len(tags) > 1 else "")
-        rows.append([name, entry.task, weights, entry.summary])
+    for name, declared in registry.declared().items():
+        tags = registry.records(name)
+        weights = "none" if not tags else f"{declared['default_weights']}" + (f" (+{len(tags) - 1})" if len(tags) > 1 else "")
+        rows.append([name, declared["task"], weights, declared["summary"]])
     print(common.table(rows, ["model", "task", "default weights (+ other tags)", "summary"], common.terminal_width()))
     print("\nzoo info NAME: the model's card, every weights tag and its measured metrics")
