@@ -1,4 +1,4 @@
-"""Every registered model: builds, predicts, refuses bad input, round-trips, fits (both backends)."""
+"""Every registered model: builds, predicts, refuses bad input, builds, fits (both backends)."""
 
 import keras
 import numpy as np
