@@ -2,19 +2,22 @@
 
     import zoo
     zoo.list_models()
-    zoo.info("stn")
+    zoo.list_models("ram*", pretrained=True)
+    zoo.info("stn")                                  # summary: options, every weights tag and its test metric
+    zoo.info("stn", weights="rts_mnist5k")           # that tag's whole card
     model = zoo.load("stn")                          # default pretrained weights
     model = zoo.load("stn", weights="rts_mnist5k")   # another weights tag
     model = zoo.load("stn", weights=None, transform="projective")   # fresh, to fit: the pretrained architecture
     to_input = zoo.transforms("stn")                 # any image -> float32 (1, 42, 42, 1) in [0, 1]
 """
 
+import fnmatch
 import json
 import os
 import re
 from pathlib import Path
 
-from zoo import registry
+from zoo import registry, tasks
 from zoo import weights as store
 from zoo.inputs import ImageTransform
 from zoo.weights import WeightsError, WeightsMismatch
@@ -22,14 +25,24 @@ from zoo.weights import WeightsError, WeightsMismatch
 __all__ = ["list_models", "info", "load", "transforms", "WeightsError"]
 
 
-def list_models():
-    """Names of every registered model."""
-    return registry.model_names()
+def list_models(pattern="*", pretrained=False):
+    """Names of the registered models matching the shell-style `pattern` ("ram*", "*lstm*"),
+    sorted; with `pretrained=True`, only those that ship weights. Needs no Keras.
+
+        zoo.list_models("grid_lstm*", pretrained=True)   # ['grid_lstm', 'grid_lstm_image', 'grid_lstm_lm']
+    """
+    names = [name for name in registry.model_names() if fnmatch.fnmatchcase(name, pattern)]
+    return [name for name in names if registry.records(name)] if pretrained else names
 
 
-def info(name):
-    """Model card: task, summary, paper, default weights tag, builder options, and every weights record by tag."""
+def info(name, weights=None):
+    """A model's summary: task, summary, paper, default weights tag, builder options, and per
+    weights tag its dataset, headline test metric and parameters; with `weights=TAG` (or
+    "default"), that tag's whole card (data, training, metrics, export cells)."""
+    if weights is not None:
+        return registry.record(name, weights)
     model = registry.entry(name)
+    task = tasks.get(model.task)
     return {
         "name": model.name,
         "task": model.task,
@@ -37,7 +50,9 @@ def info(name):
         "paper": model.paper,
         "default_weights": model.default_weights,
         "options": registry.resolve_config(name),
-        "weights": registry.records(name),
+        "weights": {tag: {"dataset": rec["data"]["dataset"], "parameters": rec["parameters"],
+                          "test": task.headline(rec["metrics"]) if rec.get("metrics") else "not evaluated"}
+                    for tag, rec in registry.records(name).items()},
     }
 
 

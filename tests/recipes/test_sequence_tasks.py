@@ -49,8 +49,8 @@ def test_the_catalogue_serves_the_tasks_as_sample_efficiency_draws_them():
     from recipes import data
 
     dataset = data.get("addition_15")
-    assert dataset.kind == "sequence" and dataset.info()["splits"]["test"] == sample_efficiency.TEST_SEQUENCES
-    test = tasks.draw("addition_15", sample_efficiency.TEST_SEQUENCES, [tasks.TEST_SEED, 3])
+    assert dataset.kind == "sequence" and dataset.info()["splits"]["test"] == tasks.TEST_SEQUENCES
+    test = tasks.draw("addition_15", tasks.TEST_SEQUENCES, [tasks.TEST_SEED, 3])
     for mine, theirs in zip(dataset.load("test", seed=3, limit=5), test):
         np.testing.assert_array_equal(mine, theirs[:5])
     for mine, theirs in zip(dataset.load("train", seed=3, limit=4), tasks.draw("addition_15", 4, [3, 0])):

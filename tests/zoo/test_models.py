@@ -1,4 +1,5 @@
-"""Every registered model: builds, predicts, refuses bad input, builds, fits (both backends)."""
+"""Every registered model: builds, predicts, refuses bad input, fits (both backends); the `.keras`
+round trip is in test_conformance."""
 
 import keras
 import numpy as np

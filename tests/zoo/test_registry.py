@@ -33,6 +33,14 @@ def test_info_lists_options_and_tags():
     assert card["paper"].startswith("Jaderberg")
     assert "transform" in card["options"]
     assert set(card["weights"]) == set(registry.records("stn"))
+    assert card["weights"]["rts_mnist5k"]["test"].endswith("% error") and len(json.dumps(card)) < 3000
+    assert zoo.info("stn", weights="rts_mnist5k") == registry.record("stn", "rts_mnist5k")
+
+
+def test_list_models_filters_by_pattern_and_weights():
+    assert zoo.list_models("grid_lstm*") == ["grid_lstm", "grid_lstm_image", "grid_lstm_lm"]
+    assert zoo.list_models("*", pretrained=True) == [n for n in zoo.list_models() if registry.records(n)]
+    assert zoo.list_models("nothing*") == []
 
 
 def test_there_are_pretrained_records():

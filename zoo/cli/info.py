@@ -22,7 +22,7 @@ def run(args):
     print(f"{card['name']}: {card['summary']}\ntask: {card['task']} ({registry.TASKS[card['task']].summary})\n"
           f"paper: {card['paper']}\ndefault weights: {card['default_weights']}")
     print("options: " + ", ".join(f"{k}={v!r}" for k, v in card["options"].items()))
-    for tag, rec in card["weights"].items():
+    for tag, rec in registry.records(args.name).items():
         print(f"\n[{args.name}:{tag}]  {rec['data']['dataset']} ({rec['data']['description']})")
         print(f"  test: {common.metric(rec)}  ({rec.get('eval_command', 'run zoo eval to measure')})")
         if rec.get("baseline"):
@@ -42,4 +42,4 @@ def run(args):
                 print(f"  export {key}: {matrix.cell_text(cell, {}, args.name)}  ({cell['command']})"
                       + (f"\n    why: {cell['why']}" if cell.get("why") else ""))
     if args.json:
-        print(json.dumps(card, indent=2, default=str))
+        print(json.dumps({**card, "weights": registry.records(args.name)}, indent=2, default=str))

@@ -36,7 +36,7 @@ from zoo.registry import register_model
     task="classifier",
     summary="Recurrent Attention Model: k-scale glimpses chosen by a REINFORCE-trained policy",
     paper="Mnih, Heess, Graves, Kavukcuoglu. Recurrent Models of Visual Attention. NIPS 2014",
-    default_weights="cluttered100_fashion_mnist",
+    default_weights="cluttered100_fashion_mnist_lstm",
 )
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class RecurrentAttentionModel(ImageClassifier):
