@@ -20,7 +20,11 @@ def test_list_and_info(capsys):
     assert "stn" in out and "cnn" in out
     main(["info", "stn"])
     out = capsys.readouterr().out
-    assert "Jaderberg" in out and "rts_fashion_mnist" in out
+    assert "Jaderberg" in out and "rts_fashion_mnist" in out and "classes: T-shirt/top" in out
+    assert "input images: float32 (B×42×42×1) in [0, 1]" in out and "export" not in out
+    main(["list", "grid_lstm*"])
+    rows = capsys.readouterr().out.splitlines()[2:-2]
+    assert [row.split()[0] for row in rows] == ["grid_lstm", "grid_lstm_image", "grid_lstm_lm"]
 
 
 def test_unknown_model_is_a_clear_error_without_traceback():
@@ -148,7 +152,7 @@ def test_matrix_prints_the_cards_cells_and_info_lists_them(capsys):
     main(["matrix", "--models", "cnn", "--weights", "mnist5k"])
     out = capsys.readouterr().out
     assert "| `cnn` | `mnist5k` |" in out and "KiB" in out and "not run yet" not in out
-    main(["info", "draw_classifier"])
+    main(["info", "draw_classifier", "--weights", "cluttered100_fashion_mnist"])
     out = capsys.readouterr().out
     assert "export tflite_int8:" in out and "why: Recurrent states that start at zero" in out
 
