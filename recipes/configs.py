@@ -240,6 +240,43 @@ def gpu_campaign_recipes():
     return [ram_lstm, cnn, *draws, *draw_classifier, *parity]
 
 
+# RAM's retina by image size at the cost-vs-size recipes: the coarsest 12·2^(k−1)-px patch sees
+# most of the image (96 of 100, 192 of 200, 384 of 400), the rule of `ram_family`'s scales.
+SIZE_SCALES = {200: 5, 400: 6}
+# The equal-compute CNN: an average-pooled 50×50 view (×4 at 200 px, ×8 at 400) through the 100-px
+# baseline's layers, 2,425,000 MACs per image against RAM's 2,350,920 (200 px) and 2,578,376 (400 px).
+EQUAL_MACS_CNN = {"filters": (16, 32), "kernel_size": 5, "units": 100, "pool_size": 3}
+# The same-parameter CNN at full resolution, 200 px: 292,834 parameters against RAM's 292,905.
+SAME_PARAMETERS_CNN_200 = {"filters": (16, 32), "kernel_size": 5, "units": 72, "pool_size": 4}
+
+
+def cost_vs_size_recipes(epochs=300):
+    """Issue 32, RAM's cost against image size, for the GPU queue: on cluttered Fashion-MNIST and
+    MNIST 5k at 200 and 400 px (streamed data, every batch drawn anew), RAM with the 142-unit LSTM
+    core and 8 glimpses (`SIZE_SCALES`), the CNN with RAM's multiply-accumulates (`EQUAL_MACS_CNN`,
+    `downsample` = size / 50) and, at 200 px, the CNN with RAM's parameters at full resolution;
+    the schedule of the 100-px `_300e` recipes (300 epochs, batch 128, Adam from 1e-3, cosine)."""
+    recipes = []
+    for base, label in (("fashion_mnist", "Fashion-MNIST"), ("mnist5k", "MNIST 5k")):
+        for size in SIZE_SCALES:
+            data = f"cluttered{size}_{base}"
+            where = f"on {size}×{size} cluttered {label} ({8 * size * size // 10000} fragments)"
+            cnn = Recipe(f"cnn_{data}_equal_macs_{epochs}e", "cnn", f"{data}_equal_macs_{epochs}e", data,
+                         {**EQUAL_MACS_CNN, "downsample": size // 50}, epochs, fresh_data=True,
+                         description=f"CNN with RAM's multiply-accumulates (a {size // 50}× average-pooled "
+                                     f"front end), {where}")
+            ram = {"glimpses": 8, "glimpse_size": 12, "scales": SIZE_SCALES[size], "std": 0.2, "core": "lstm",
+                   "hidden_units": 142}
+            recipes += [Recipe(f"ram_{data}_lstm_{epochs}e", "ram", f"{data}_lstm_{epochs}e", data, ram, epochs,
+                               baseline=cnn.name, fresh_data=True,
+                               description=f"RAM (LSTM core, 8 glimpses, {SIZE_SCALES[size]} scales) {where}"), cnn]
+            if size == 200:
+                recipes.append(Recipe(f"cnn_{data}_{epochs}e", "cnn", f"{data}_{epochs}e", data,
+                                      SAME_PARAMETERS_CNN_200, epochs, fresh_data=True,
+                                      description=f"CNN with RAM's parameters at full resolution, {where}"))
+    return recipes
+
+
 RECIPES = {
     r.name: r
     for r in [
@@ -293,6 +330,7 @@ RECIPES = {
         *draw_classifier_family("cluttered100_fashion_mnist", 50, "on 100×100 cluttered Fashion-MNIST (8 fragments)"),
         *draw_classifier_family("cluttered100_mnist5k", 400, "on 100×100 cluttered MNIST 5k (8 fragments)"),
         *gpu_campaign_recipes(),
+        *cost_vs_size_recipes(),
     ]
 }
 

@@ -15,17 +15,26 @@ from zoo import cards, registry, tasks
 from zoo.tasks.classifier import MC_SAMPLES
 
 
+def labelled_batches(dataset, split="test", batch_size=256, limit=None):
+    """(inputs, labels) of a split, `batch_size` at a time: slices of the loaded arrays, or for a
+    streamed dataset (too big to hold) of its chunks of 1,000 (`data.chunks`), never the split whole."""
+    streamed = data.get(dataset).streamed
+    parts = data.chunks(dataset, split, limit=limit) if streamed else [data.load_arrays(dataset, split, limit=limit)]
+    for inputs, labels in parts:
+        for start in range(0, len(inputs), batch_size):
+            yield inputs[start : start + batch_size], labels[start : start + batch_size]
+
+
 def evaluate(model, dataset, split="test", batch_size=256, limit=None):
     """Top-1 accuracy and error (percent) of a classifier on a dataset split (uint8 images are
-    fed as float32 in [0, 1], float vectors as they are)."""
-    images, labels = data.load_arrays(dataset, split, limit=limit)
-    correct = 0
-    for start in range(0, len(images), batch_size):
-        batch = data.for_model(images[start : start + batch_size])
-        probs = np.asarray(model(batch, training=False))
-        correct += int(np.sum(np.argmax(probs, -1) == labels[start : start + batch_size]))
-    accuracy = 100.0 * correct / len(images)
-    return {"accuracy": round(accuracy, 2), "error": round(100.0 - accuracy, 2), "examples": len(images), "split": split}
+    fed as float32 in [0, 1], float vectors as they are), batch by batch (`labelled_batches`)."""
+    correct = examples = 0
+    for inputs, labels in labelled_batches(dataset, split, batch_size, limit):
+        probs = np.asarray(model(data.for_model(inputs), training=False))
+        correct += int(np.sum(np.argmax(probs, -1) == labels))
+        examples += len(labels)
+    accuracy = 100.0 * correct / examples
+    return {"accuracy": round(accuracy, 2), "error": round(100.0 - accuracy, 2), "examples": examples, "split": split}
 
 
 LENGTH_BUCKETS = ((1, 10), (11, 15), (16, 20), (21, 25), (26, 30), (31, 40))
@@ -36,16 +45,16 @@ def glimpses_on_item(model, dataset, split="test", batch_size=256, limit=None):
     (the deterministic path) lies inside the 28×28 box of the item (`data.item_boxes`)."""
     from layers.sampler import normalized_to_pixel
 
-    images, _ = data.load_arrays(dataset, split, limit=limit)
     boxes = data.item_boxes(dataset, split, limit=limit)
-    hits = []
-    for start in range(0, len(images), batch_size):
-        _, attention = model(data.for_model(images[start : start + batch_size]), training=False, return_attention=True)
+    hits, start = [], 0
+    for images, _ in labelled_batches(dataset, split, batch_size, limit):
+        _, attention = model(data.for_model(images), training=False, return_attention=True)
         locations = np.asarray(attention["locations"])  # (B, T, 2) as (x, y) in [−1, 1]
         x = normalized_to_pixel(locations[..., 0], images.shape[2])
         y = normalized_to_pixel(locations[..., 1], images.shape[1])
-        top, left, bottom, right = (boxes[start : start + batch_size, i, None] - 0.5 for i in range(4))  # pixel edges
+        top, left, bottom, right = (boxes[start : start + len(images), i, None] - 0.5 for i in range(4))  # pixel edges
         hits.append((y >= top) & (y < bottom) & (x >= left) & (x < right))
+        start += len(images)
     hits = np.concatenate(hits)
     return round(100 * float(hits.mean()), 2), [round(100 * float(h), 1) for h in hits.mean(0)]
 

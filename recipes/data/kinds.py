@@ -44,6 +44,7 @@ class Dataset:
 
     kind = None
     seeded = True
+    streamed = False  # too big to hold: drawn a batch at a time (`data.chunks`, `data.fresh_draws`)
     sources = ("auto",)
     preview_size = 12  # examples `preview` shows by default
 

@@ -3,8 +3,12 @@
 
     ds = dataset("translated60_mnist5k", batch_size=128)   # (float32 [0, 1], int32)
     fit_data = batches(fresh_draws("cluttered100_mnist5k"), 128, seed=0, epochs=10)
+
+A streamed dataset (`cluttered200_*`, `cluttered400_*`: too big to hold) gives a `Stream` as its
+fresh draws, and `batches` draws it one batch at a time, never a whole epoch.
 """
 
+import os
 from concurrent.futures import ThreadPoolExecutor
 
 import keras
@@ -39,29 +43,61 @@ def for_model(array, cast=lambda a, dtype: a.astype(dtype)):
     return cast(array, "int32") if name == "int64" else array
 
 
-class ArrayBatches(keras.utils.PyDataset):
-    """Batches of `epoch_examples(source, seed, shuffle, epoch)` for epochs `first_epoch`, … (`fit`
-    runs them). Needs no TensorFlow: the JAX and torch backends train from it."""
+class Stream:
+    """The fresh draws of a streamed dataset's split, one batch at a time: batch b (size B) of epoch
+    e holds examples `epoch_order(n, seed, e)[b·B : (b+1)·B]` (in order without shuffling), placed
+    and cluttered from (seed, split, e, b) alone (`ImageDataset.draw`). Only that batch is made."""
 
-    def __init__(self, source, batch_size, seed=0, shuffle=True, first_epoch=0):
-        super().__init__()
-        self.source, self.batch_size, self.seed, self.shuffle = source, batch_size, seed, shuffle
-        self.epoch = first_epoch
-        self.examples = epoch_examples(source, seed, shuffle, first_epoch)
-        self._drawer = ThreadPoolExecutor(1)  # draws the next epoch while this one trains
-        self._next = self._drawer.submit(epoch_examples, source, seed, shuffle, first_epoch + 1)
+    def __init__(self, dataset, split, seed, limit=None):
+        self.dataset, self.split, self.seed = dataset, split, seed
+        total = dataset.info()["splits"][split]
+        self.n = total if limit is None else min(limit, total)
+        self._order = (None, None)  # (epoch, its order): one permutation per epoch, not per batch
 
     def __len__(self):
-        return -(-len(keras.tree.flatten(self.examples)[0]) // self.batch_size)
+        return self.n
+
+    def batch(self, epoch, index, batch_size, shuffle=True):
+        """(images uint8 (B, H, W, 1), labels int64 (B,)) of batch `index` of epoch `epoch`."""
+        order = self._order
+        if shuffle and order[0] != epoch:
+            order = self._order = (epoch, epoch_order(self.n, self.seed, epoch))
+        rows = (order[1] if shuffle else np.arange(self.n))[index * batch_size : (index + 1) * batch_size]
+        if len(rows) == 0:
+            raise IndexError(f"batch {index} is past the end of an epoch of {self.n} examples")
+        return self.dataset.draw(self.split, rows, self.seed, epoch, index)
+
+
+class ArrayBatches(keras.utils.PyDataset):
+    """Batches of `epoch_examples(source, seed, shuffle, epoch)` for epochs `first_epoch`, … (`fit`
+    runs them); of a `Stream`, each batch drawn when asked for, by several threads. Needs no
+    TensorFlow: the JAX and torch backends train from it."""
+
+    def __init__(self, source, batch_size, seed=0, shuffle=True, first_epoch=0):
+        streamed = isinstance(source, Stream)
+        super().__init__(workers=min(4, os.cpu_count() or 1) if streamed else 1)
+        self.source, self.batch_size, self.seed, self.shuffle = source, batch_size, seed, shuffle
+        self.epoch, self.streamed = first_epoch, streamed
+        if not streamed:
+            self.examples = epoch_examples(source, seed, shuffle, first_epoch)
+            self._drawer = ThreadPoolExecutor(1)  # draws the next epoch while this one trains
+            self._next = self._drawer.submit(epoch_examples, source, seed, shuffle, first_epoch + 1)
+
+    def __len__(self):
+        n = len(self.source) if self.streamed else len(keras.tree.flatten(self.examples)[0])
+        return -(-n // self.batch_size)
 
     def __getitem__(self, i):
+        if self.streamed:
+            return tuple(for_model(a) for a in self.source.batch(self.epoch, i, self.batch_size, self.shuffle))
         rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
         return keras.tree.map_structure(lambda a: for_model(a[rows]), self.examples)
 
     def on_epoch_end(self):
         self.epoch += 1
-        self.examples = self._next.result()
-        self._next = self._drawer.submit(epoch_examples, self.source, self.seed, self.shuffle, self.epoch + 1)
+        if not self.streamed:
+            self.examples = self._next.result()
+            self._next = self._drawer.submit(epoch_examples, self.source, self.seed, self.shuffle, self.epoch + 1)
 
 
 def batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
@@ -77,6 +113,8 @@ def tf_batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0
     """`batches` as a tf.data.Dataset on any backend."""
     import tensorflow as tf
 
+    if isinstance(source, Stream):
+        return _tf_stream(source, batch_size, shuffle, epochs, first_epoch)
     first = source(first_epoch) if callable(source) else source
     flat = keras.tree.flatten(first)
     n = len(flat[0])
@@ -104,6 +142,40 @@ def tf_batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0
     return ds.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)
 
 
+def _tf_stream(stream, batch_size, shuffle, epochs, first_epoch):
+    """`tf_batches` of a `Stream`: each batch drawn by `Stream.batch` (in parallel, in order)."""
+    import tensorflow as tf
+
+    steps = -(-len(stream) // batch_size)
+    if steps < 1:
+        raise ValueError(f"cannot batch an empty split (n = {len(stream)})")
+    shape = tuple(stream.dataset.info()["image_shape"])
+
+    def draw(epoch, index):
+        return stream.batch(int(epoch), int(index), batch_size, shuffle)
+
+    def one_batch(epoch, index):
+        images, labels = tf.numpy_function(draw, [epoch, index], [tf.uint8, tf.int64], stateful=False)
+        images.set_shape((None, *shape))
+        labels.set_shape((None,))
+        return for_model(images, tf.cast), for_model(labels, tf.cast)
+
+    def one_epoch(epoch):
+        return tf.data.Dataset.range(steps).map(lambda index: (epoch, index))
+
+    all_epochs = tf.data.Dataset.counter(first_epoch) if epochs is None else tf.data.Dataset.range(first_epoch, epochs)
+    ds = all_epochs.flat_map(one_epoch).map(one_batch, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    if epochs is not None:
+        ds = ds.apply(tf.data.experimental.assert_cardinality(steps * max(epochs - first_epoch, 0)))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def chunks(name, split="test", seed=0, limit=None):
+    """(images, labels) of the first `limit` examples of an image dataset's split, 1,000 at a time:
+    the bytes of `load_arrays(name, split, seed, limit=limit)`, without holding a streamed split."""
+    return get(name, "load_arrays").chunks(split, seed, limit)
+
+
 def dataset(name, split="train", batch_size=128, seed=0, shuffle=None, source="auto", data_dir=None, limit=None,
             epochs=1, first_epoch=0):
     """tf.data.Dataset of the batches of an array dataset, as `for_model` casts them: (images float32
@@ -127,4 +199,6 @@ def fresh_draws(name, split="train", seed=0, limit=None):
     if not source.seeded:
         raise ValueError(f"fresh draws need generated data that the seed changes (e.g. 'cluttered100_mnist5k'); "
                          f"{name!r} is read as it is")
+    if getattr(source, "streamed", False):  # too big to hold: one batch at a time (`Stream`)
+        return Stream(source, split, seed, limit)
     return lambda epoch: source.load(split, seed + int(epoch), limit)

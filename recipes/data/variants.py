@@ -16,6 +16,12 @@ STN = Jaderberg et al. 2015, "Spatial Transformer Networks".
                   random position from a uniformly random *other* item of the same split and
                   pasted at a uniformly random position; overlaps combine with np.maximum.
 ``cluttered100``  RAM: the same on a 100×100 canvas with 8 fragments.
+``cluttered200``, ``cluttered400``  the same at 200×200 and 400×400 with the clutter density of
+                  cluttered100 (8 fragments per 100×100: 32 and 128 fragments). Too big to hold
+                  (a 400-px train split of 60,000 is 9.6 GB), they are *streamed*: training draws
+                  each batch on its own (`draw`: items chosen by the caller, positions and clutter
+                  from (seed, split, name, epoch, batch) alone), and `generate` makes any prefix, one
+                  chunk at a time, with the same bytes whatever the prefix.
 ``r``             STN "R": rotation by a uniform angle in [-90°, 90°] about the item's centre,
                   item centred in a 42×42 canvas (28×28 padded by 7 px, so nothing is clipped).
 ``rts``           STN "RTS": rotation uniform in [-45°, 45°], isotropic scale uniform in
@@ -58,24 +64,43 @@ P_SCALE, P_CORNER_STD = (0.75, 1.0), 0.1 * ITEM
 E_SIGMA, E_ALPHA = 4.0, 34.0
 
 
-def generate(name, images, seed, split_index, count=None):
-    """The first `count` (default: all) examples of variant `name` of base `images` (N, 28, 28, 1) uint8."""
+def generate(name, images, seed, split_index, count=None, start=0):
+    """Examples `start` … `count` − 1 (default: to the end) of variant `name` of base `images`
+    (N, 28, 28, 1) uint8; `start` is a multiple of CHUNK (a stream of the split, one chunk at a time)."""
     variant = VARIANTS[name]
     items = np.ascontiguousarray(images[..., 0])
     total = len(items)
     n = total if count is None else min(count, total)
-    out = np.empty((n, variant.size, variant.size, 1), np.uint8)
+    if start % CHUNK or not 0 <= start <= n:
+        raise ValueError(f"start must be a multiple of {CHUNK} in 0 … {n}; got {start}")
+    out = np.empty((n - start, variant.size, variant.size, 1), np.uint8)
     key = zlib.crc32(name.encode())
 
-    def make_chunk(start):
+    def make_chunk(first):
         # Always make the whole chunk, so a prefix of the split is a prefix of the full result.
-        rng = np.random.default_rng([seed, split_index, key, start // CHUNK])
-        made = variant.make(rng, items, start, min(start + CHUNK, total))
-        out[start : start + CHUNK, ..., 0] = made[: n - start]
+        rng = np.random.default_rng([seed, split_index, key, first // CHUNK])
+        made = variant.make(rng, items, first, min(first + CHUNK, total))
+        out[first - start : first - start + CHUNK, ..., 0] = made[: n - first]
 
     with ThreadPoolExecutor(min(8, os.cpu_count() or 1)) as pool:  # scipy.ndimage releases the GIL
-        list(pool.map(make_chunk, range(0, n, CHUNK)))
+        list(pool.map(make_chunk, range(start, n, CHUNK)))
     return out
+
+
+STREAM = 2**32 - 1  # marks a batch's generator key: no chunk key (4 numbers, chunk < STREAM) equals it
+
+
+def draw(name, images, rows, seed, split_index, epoch, batch):
+    """Batch `batch` of epoch `epoch` of a streamed variant: base items `rows` (indices into `images`,
+    the whole base split), placed and cluttered by `default_rng([seed, split_index, crc32(name),
+    STREAM, epoch, batch])` alone, so the same arguments give the same bytes and only this batch
+    is made. (B, size, size, 1) uint8."""
+    variant = VARIANTS[name]
+    if not variant.streamed:
+        raise ValueError(f"only streamed variants (cluttered200, cluttered400) are drawn per batch; got {name!r}")
+    rng = np.random.default_rng([seed, split_index, zlib.crc32(name.encode()), STREAM, epoch, batch])
+    items = images[..., 0]
+    return _cluttered_rows(rng, items, np.asarray(rows, np.int64), variant.size, variant.fragments)[..., None]
 
 
 def cluttered(items, size, fragments, seed=0):
@@ -85,11 +110,12 @@ def cluttered(items, size, fragments, seed=0):
 
 
 def _paste(canvas, patches, positions):
-    """np.maximum each patch into its canvas at (y, x) = positions[:, i]."""
+    """np.maximum each patch into its canvas at (y, x) = positions[:, i] (one patch per canvas, so
+    the gather and the scatter below touch each pixel once)."""
     h, w = patches.shape[1:]
-    for image, patch, y, x in zip(canvas, patches, *positions):
-        region = image[y : y + h, x : x + w]
-        np.maximum(region, patch, out=region)
+    where = (np.arange(len(patches))[:, None, None], positions[0][:, None, None] + np.arange(h)[:, None],
+             positions[1][:, None, None] + np.arange(w))
+    canvas[where] = np.maximum(canvas[where], patches)
 
 
 def _item_origins(rng, count, size):
@@ -98,9 +124,13 @@ def _item_origins(rng, count, size):
 
 
 def _translated(rng, images, start, stop, size):
-    items = images[start:stop]
-    canvas = np.zeros((len(items), size, size), np.uint8)
-    _paste(canvas, items, _item_origins(rng, len(items), size))
+    return _translated_rows(rng, images, np.arange(start, stop), size)
+
+
+def _translated_rows(rng, images, rows, size):
+    """Items `rows` of `images` each at a random place on a black size×size canvas."""
+    canvas = np.zeros((len(rows), size, size), np.uint8)
+    _paste(canvas, images[rows], _item_origins(rng, len(rows), size))
     return canvas
 
 
@@ -119,9 +149,14 @@ def item_origins(name, seed, split_index, total, count=None):
 
 
 def _cluttered(rng, images, start, stop, size, fragments):
-    canvas = _translated(rng, images, start, stop, size)
-    count = stop - start
-    others = (np.arange(start, stop)[:, None] + rng.integers(1, len(images), (count, fragments))) % len(images)
+    return _cluttered_rows(rng, images, np.arange(start, stop), size, fragments)
+
+
+def _cluttered_rows(rng, images, rows, size, fragments):
+    """Items `rows` of `images` translated, plus `fragments` 8×8 pieces of other items of `images`."""
+    canvas = _translated_rows(rng, images, rows, size)
+    count = len(rows)
+    others = (rows[:, None] + rng.integers(1, len(images), (count, fragments))) % len(images)
     crops = rng.integers(0, ITEM - FRAGMENT + 1, (2, count, fragments))
     places = rng.integers(0, size - FRAGMENT + 1, (2, count, fragments))
     offsets = np.arange(FRAGMENT)
@@ -231,6 +266,17 @@ class Variant:
     size: int  # output images are (size, size, 1)
     make: Callable  # (rng, items (N, 28, 28), start, stop) -> (stop - start, size, size) uint8
     description: str
+    fragments: int = 0  # clutter fragments per image (cluttered variants)
+    streamed: bool = False  # too big to hold: drawn per batch (`draw`) and per chunk, never whole
+
+
+def _big_cluttered(size):
+    """Cluttered at `size` px with cluttered100's density: 8 fragments per 100×100, scaled with the area."""
+    fragments = 8 * size * size // (100 * 100)
+    return Variant(size, functools.partial(_cluttered, size=size, fragments=fragments),
+                   f"Cluttered at {size}×{size} with the clutter density of cluttered100 (8 fragments per 100×100): "
+                   f"the item at a random position plus {fragments} {_FRAGMENTS}, each at a random position; "
+                   "overlaps combine with max. Streamed: training draws every batch anew.", fragments, streamed=True)
 
 
 _STN = f"{STN_CANVAS}×{STN_CANVAS}"
@@ -253,6 +299,8 @@ VARIANTS = {
         f"Cluttered (RAM paper): the item at a random position in 100×100 plus 8 {_FRAGMENTS}, "
         "each at a random position; overlaps combine with max.",
     ),
+    "cluttered200": _big_cluttered(200),
+    "cluttered400": _big_cluttered(400),
     "r": Variant(
         STN_CANVAS,
         _rotated,

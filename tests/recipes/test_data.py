@@ -23,6 +23,8 @@ INK_RATIO = {
     "translated60": (1, 1),
     "cluttered60": (1, 10),
     "cluttered100": (1, 20),
+    "cluttered200": (1, 60),  # 32 fragments: 2.7-19.0 on MNIST 5k's test split
+    "cluttered400": (1, 240),  # 128 fragments: 8.6-79.5
     "r": (0.95, 1.05),
     "rts": (0.45, 1.5),
     "p": (0.2, 2.5),
@@ -105,7 +107,7 @@ def test_first_examples_are_the_bytes_they_were(case):
 
 
 def test_every_dataset_answers_the_protocol():
-    assert data.list_datasets() == sorted(data.CATALOGUE) and len(data.CATALOGUE) == 42
+    assert data.list_datasets() == sorted(data.CATALOGUE) and len(data.CATALOGUE) == 48  # 42 + cluttered200/400 × 3 bases
     for name, dataset in data.CATALOGUE.items():
         assert dataset.name == name and dataset.kind in catalogue.LOADERS and data.get(name) is dataset
         if dataset.kind == "corpus" and not NEEDS["kjv"]:
@@ -321,6 +323,8 @@ def test_same_bytes_on_every_machine(mnist5k_test):
     assert digests == {
         "binarized": "0572da8ce919aab4",
         "cluttered100": "c0f2058c9e297c08",
+        "cluttered200": "6c589846ab3e5851",
+        "cluttered400": "38d32f0ee552b576",
         "cluttered60": "e26ac5c6c71d3cb4",
         "e": "79a806d90d100c56",
         "p": "8362ff6f0a1ecae8",

@@ -233,3 +233,12 @@ def test_a_recipe_file_that_cannot_be_read_is_refused_by_path(tmp_path):
     bad.write_text("{not json")
     with pytest.raises(ValueError, match=f"cannot read the recipe file {bad}"):
         configs.get(str(bad))
+
+
+@pytest.mark.parametrize("recipe", ["ram_cluttered400_mnist5k_lstm_300e", "cnn_cluttered400_mnist5k_equal_macs_300e",
+                                    "cnn_cluttered200_mnist5k_300e"])
+def test_the_cost_vs_size_recipes_train_two_batches(tmp_path, recipe):
+    """Issue 32's GPU recipes, one of each model at its largest size, smoke-tested: 2 streamed batches
+    (128 + 8 examples) of one epoch (the others differ from these in the dataset only)."""
+    card = train.train(recipe, out_dir=tmp_path, epochs=1, limit=136, run_dir=tmp_path / "run", verbose=0)
+    assert card["data"]["train_examples"] == 136 and card["training"]["epochs"] == 1
