@@ -51,7 +51,7 @@ def info(name, weights=None):
         "default_weights": model.default_weights,
         "options": registry.resolve_config(name),
         "weights": {tag: {"dataset": rec["data"]["dataset"], "parameters": rec["parameters"],
-                          "test": task.headline(rec["metrics"]) if rec.get("metrics") else "not evaluated"}
+                          "test": task.card_headline(rec)}
                     for tag, rec in registry.records(name).items()},
     }
 

@@ -81,5 +81,4 @@ def metric(rec):
     """The headline test metric of a card, as its task words it, or "not evaluated"."""
     from zoo import registry, tasks
 
-    m = (rec or {}).get("metrics")
-    return tasks.get(registry.task(rec["model"])).headline(m) if m else "not evaluated"
+    return tasks.get(registry.task(rec["model"])).card_headline(rec) if rec else "not evaluated"

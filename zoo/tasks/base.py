@@ -21,6 +21,10 @@ class Task:
         """The one number a card is ranked by, as text."""
         raise NotImplementedError
 
+    def card_headline(self, record):
+        """The headline of a card's measured metrics, or "not evaluated"."""
+        return self.headline(record["metrics"]) if record.get("metrics") else "not evaluated"
+
     def input_spec(self, model):
         """The card's input spec of `model`: name -> shape (batch first, None = any), dtype and
         value range (or vocabulary)."""

@@ -34,7 +34,7 @@ class Classifier(Task):
         int8 = (record.get("export") or {}).get("tflite_int8")
         change = "–" if not int8 else "no TFLite file (see the export matrix)" if "failed" in int8 \
             else f"{int8['accuracy_change_points']:+.2f} points"
-        metric = self.headline(record["metrics"]).replace(" error", "") if record.get("metrics") else "not evaluated"
+        metric = self.card_headline(record).replace(" error", "")
         return f"| `{record['model']}` | `{record['tag']}` | {metric} | {trained(record)} {change} |"
 
 

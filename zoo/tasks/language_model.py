@@ -1,7 +1,7 @@
 """Language model: characters → next-character probabilities; ranked by bits per character on
 the test text, BPC = −(1/N) Σ log₂ p(x_t | x_<t)."""
 
-from zoo.tasks.base import Task, trained
+from zoo.tasks.base import Task, fp32_cell, trained
 
 BPC_BUDGET = 0.01  # the largest bits-per-character increase an exported file may have without a note
 
@@ -32,7 +32,7 @@ class LanguageModel(Task):
 
     def row(self, record):
         m, config = record.get("metrics") or {}, record["config"]
-        fp32 = (record.get("export") or {}).get("tflite_fp32")
+        fp32 = fp32_cell(record)
         cell = f"{'tied ' if config.get('tied') else ''}{config['cell']}, {config['depth']} × {config['units']}"
         return (f"| `{record['model']}` | `{record['tag']}` | {m.get('bpc', '–')} | {m.get('accuracy', '–')}% | {cell} | "
                 f"{trained(record)} " + (f"{fp32['bpc_change']:+.4f} |" if fp32 else "– |"))

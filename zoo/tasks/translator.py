@@ -26,7 +26,7 @@ class Translator(Task):
 
     def row(self, record):
         m, fp32 = record.get("metrics") or {}, fp32_cell(record)
-        metric = self.headline(m).replace(" exact match", "") if m else "not evaluated"
+        metric = self.card_headline(record).replace(" exact match", "")
         beam = m.get("exact_match_beam3")
         parity = f"{fp32['identical_outputs_percent']:.0f}% identical" if fp32 else "–"
         return (f"| `{record['model']}` | `{record['tag']}` | {metric} | {'–' if beam is None else f'{beam:.2f}%'} | "
