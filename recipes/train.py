@@ -50,7 +50,7 @@ def training_arrays(recipe, model, limit=None):
     """The recipe's train split in memory as NumPy (inputs, targets): images uint8 and labels, or
     a text or caption model's teacher-forcing ids, read (and encoded) once per run; with
     `fresh_data`, a function epoch → that epoch's draw (`data.fresh_draws`, `data.caption_pairs`)."""
-    if data.info(recipe.data)["kind"] == "captions":  # scenes drawn with seed + epoch, one reference each
+    if data.get(recipe.data).kind == "captions":  # scenes drawn with seed + epoch, one reference each
         def draw(epoch):
             pairs = data.caption_pairs(recipe.data, "train", recipe.seed + epoch, limit, reference=recipe.reference)
             return model.teacher_forcing(*pairs)
@@ -58,7 +58,7 @@ def training_arrays(recipe, model, limit=None):
         return draw if recipe.fresh_data else draw(0)
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
-    if data.info(recipe.data)["kind"] in ("image", "vector", "corpus"):  # parity bits; character windows
+    if data.get(recipe.data).kind in ("image", "vector", "corpus"):  # parity bits; character windows
         return data.load_arrays(recipe.data, "train", seed=recipe.seed, limit=limit)
     return model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
 
@@ -72,7 +72,7 @@ def validation_arrays(recipe, limit):
     the card's test draw), as (inputs, targets) for `fit`; None for text, caption and corpus data.
     For watching a run only: no weights are chosen by it, and the card's metrics come from
     `zoo eval` on the seed-0 test draw."""
-    if data.info(recipe.data)["kind"] not in ("image", "vector"):
+    if data.get(recipe.data).kind not in ("image", "vector"):
         return None
     x, y = data.load_arrays(recipe.data, "test", seed=recipe.seed + VALIDATION_SEED, limit=limit)
     return data.for_model(x), data.for_model(y)
