@@ -200,38 +200,94 @@ def _as_feed(model, data):
     return {n: np.asarray(data[n], input_dtype(model, n)) for n in names}
 
 
+def int8_float_choice(model):
+    """(op types, node patterns) that `model` keeps in float under full int8: its `int8_float_ops`
+    (default `INT8_FLOAT_OPS`) and `int8_float_nodes`, regular expressions searched in the
+    converted graph's op output names (default none)."""
+    return list(getattr(model, "int8_float_ops", INT8_FLOAT_OPS)), list(getattr(model, "int8_float_nodes", ()))
+
+
+def float_edges_uncalibrated(calibrated, float_ops, float_nodes):
+    """The calibrated TFLite model `calibrated` with the calibration range removed from every tensor
+    that runs from a float-kept op (an op type in `float_ops`, or an op whose output name is in
+    `float_nodes`) only into float-kept ops: without a range the quantizer leaves it float instead
+    of rounding it through a QUANTIZE/DEQUANTIZE pair whose scale comes from the calibration
+    (measured on draw_classifier: such a pair on a clip of the first step's filterbank parameters,
+    calibrated on one constant value, turned −0.101 into 0). Returns (model bytes, the names of
+    the float-kept ops' outputs)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(calibrated)
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    graph = model.subgraphs[0]
+    kept, float_outputs, consumers = [], [], {}
+    for op in graph.operators:
+        outputs = [graph.tensors[i].name.decode() for i in op.outputs]
+        keep = names.get(model.operatorCodes[op.opcodeIndex].builtinCode) in float_ops or any(
+            any(re.search(p, n) for p in float_nodes) for n in outputs)
+        kept.append(keep)
+        float_outputs += outputs if keep else []
+        for i in op.inputs:
+            consumers.setdefault(i, []).append(keep)
+    for op, keep in zip(graph.operators, kept):
+        for i in op.outputs if keep else ():
+            if i not in graph.outputs and all(consumers.get(i, [False])):
+                graph.tensors[i].quantization = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), float_outputs
+
+
+def int8_debugger(model, representative, float_ops=None, float_nodes=None):
+    """TFLite's QuantizationDebugger over `model`'s serving function, calibrated on `representative`
+    (one example at a time), with the op types `float_ops` and the ops whose output name matches a
+    pattern of `float_nodes` (see `int8_float_choice`; None: the model's own) kept in float, and
+    the edges between float-kept ops left float (`float_edges_uncalibrated`). Returns (debugger,
+    the names of the nodes matched); `debugger.get_nondebug_quantized_model()` is the int8 file,
+    `debugger.run()` measures each quantized op against float on the same inputs (`layer_statistics`)."""
+    import tensorflow as tf
+
+    own_ops, own_nodes = int8_float_choice(model)
+    float_ops = own_ops if float_ops is None else list(float_ops)
+    float_nodes = own_nodes if float_nodes is None else list(float_nodes)
+    feed = _as_feed(model, representative)
+    names = sorted(feed)
+
+    def examples():
+        for i in range(len(feed[names[0]])):
+            yield [feed[n][i : i + 1] for n in names]
+
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen_serving_function(model).get_concrete_function()],
+                                                                tf.Module())
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = examples
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    options = tf.lite.experimental.QuantizationDebugOptions
+    debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=examples,
+                                                         debug_options=options(denylisted_ops=float_ops))
+    debugger.calibrated_model, float_outputs = float_edges_uncalibrated(debugger.calibrated_model, float_ops, float_nodes)
+    nodes = [n for n in float_outputs if any(re.search(p, n) for p in float_nodes)]
+    debugger.options = options(denylisted_ops=float_ops, denylisted_nodes=nodes)
+    return debugger, nodes
+
+
 def convert(model, quantize=None, representative=None):
     """Convert `model` to TFLite bytes with builtin ops only (no file, no check)."""
     import tensorflow as tf
 
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}; got {quantize!r}")
-    function = frozen_serving_function(model)
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function.get_concrete_function()], tf.Module())
-    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
-    if quantize is not None:
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-    if quantize == "float16":
-        converter.target_spec.supported_types = [tf.float16]
-    if quantize == "int8":
-        if representative is None:
-            raise ValueError("int8 quantization needs representative inputs (real examples from the training data)")
-        feed = _as_feed(model, representative)
-        names = sorted(feed)
-        count = len(feed[names[0]])
-
-        def examples():
-            for i in range(count):
-                yield [feed[n][i : i + 1] for n in names]
-
-        converter.representative_dataset = examples
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    if quantize == "int8" and representative is None:
+        raise ValueError("int8 quantization needs representative inputs (real examples from the training data)")
     try:
         if quantize == "int8":
-            debugger = tf.lite.experimental.QuantizationDebugger(
-                converter=converter, debug_dataset=examples,
-                debug_options=tf.lite.experimental.QuantizationDebugOptions(denylisted_ops=INT8_FLOAT_OPS))
-            return debugger.get_nondebug_quantized_model()
+            return int8_debugger(model, representative)[0].get_nondebug_quantized_model()
+        converter = tf.lite.TFLiteConverter.from_concrete_functions(
+            [frozen_serving_function(model).get_concrete_function()], tf.Module())
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        if quantize is not None:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        if quantize == "float16":
+            converter.target_spec.supported_types = [tf.float16]
         return converter.convert()
     except Exception as e:
         missing = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op nor a flex op", str(e))))
@@ -319,6 +375,18 @@ def evaluate_tflite(path, images, labels, batch_size=256, output="probabilities"
         probs = runtime(**{name: images[start : start + batch_size]})[output]
         correct += int(np.sum(np.argmax(probs, -1) == labels[start : start + batch_size]))
     return correct / len(images)
+
+
+def op_counts(path):
+    """{(op name, "int8" | "float32" | …: the dtype of its first output): count} of a `.tflite` file, read
+    through the LiteRT interpreter: which ops run quantized, which stayed float, and the QUANTIZE /
+    DEQUANTIZE ops at their edges."""
+    import collections
+
+    interpreter = Runtime(path).interpreter
+    dtypes = {t["index"]: np.dtype(t["dtype"]).name for t in interpreter.get_tensor_details()}
+    return collections.Counter((op["op_name"], dtypes.get(op["outputs"][0], "?"))
+                               for op in interpreter._get_ops_details())
 
 
 def gpu_delegate_report(path):

@@ -15,8 +15,11 @@ from layers.attention import (
 )
 from layers.filterbank import GaussianReader, GaussianWriter, apply_filters, filterbank
 from layers.glimpse import GlimpseNetwork, GlimpseSensor
+from layers.mixture_density import MixtureDensity, mixture_parameters, negative_log_likelihood
 from layers.sampler import bilinear_sample, normalized_to_pixel
+from layers.soft_window import SoftWindow
 from layers.spatial_transformer import SpatialTransformer, sample_grid, transform_grid
+from layers.stacked_attention import StackedAttention
 
 __all__ = [
     "AdditiveAttention",
@@ -32,9 +35,14 @@ __all__ = [
     "GaussianWriter",
     "GlimpseNetwork",
     "GlimpseSensor",
+    "MixtureDensity",
+    "SoftWindow",
     "SpatialTransformer",
+    "StackedAttention",
     "apply_filters",
     "bilinear_sample",
+    "mixture_parameters",
+    "negative_log_likelihood",
     "normalized_to_pixel",
     "sample_grid",
     "transform_grid",

@@ -169,6 +169,29 @@ def show_attend_tell_family(data, epochs):
     ]
 
 
+VQA_EPOCHS = 10
+VQA_SEEDS = (0, 1, 2)  # the headline comparison is over three seeds of every variant
+
+
+def vqa_family(data, epochs):
+    """Stacked attention with two hops (the default tag), one hop, no attention (the mean of the
+    image's grid stands for the attended vector) and the blind, question-only model on questions
+    about generated scenes: one CNN (3 conv layers 16-32-64, an 8×8 grid of 64-d image vectors for
+    64×64 scenes), one question LSTM (64 units), one schedule; each variant with seeds 0, 1 and 2
+    (tags `_seed1`, `_seed2`), so that the order of the four is judged against the seed spread."""
+    base = {"filters": (16, 32, 64), "embedding_dim": 32, "units": 64, "attention_units": 32, "dropout": 0.2}
+    variants = {"": {"hops": 2}, "_1hop": {"hops": 1}, "_none": {"hops": 0}, "_blind": {"hops": 0, "use_image": False}}
+    name = data.removeprefix("vqa_")
+    return [
+        Recipe(f"vqa_{name}{suffix}{'' if seed == 0 else f'_seed{seed}'}", "vqa",
+               f"{name}{suffix}{'' if seed == 0 else f'_seed{seed}'}", data, {**base, **change}, epochs,
+               seed=seed, baseline=None if suffix == "_none" else f"vqa_{name}_none",
+               description=f"questions about {name}, {change['hops']} hop(s)"
+               + ("" if change.get("use_image", True) else ", question only (blind)"))
+        for suffix, change in variants.items() for seed in VQA_SEEDS
+    ]
+
+
 def draw_classifier_family(data, epochs, description):
     """DRAW's differentiable RAM with 8 and 4 glimpses of 12 × 12 (the paper's cluttered setting)
     on RAM's data and schedule (every epoch a new draw), compared with RAM's CNN baseline. 198 LSTM
@@ -329,6 +352,8 @@ RECIPES = {
         # the 2-core CPU with TensorFlow; 4 glimpses with JAX on one core, ~18 s.
         *draw_classifier_family("cluttered100_fashion_mnist", 50, "on 100×100 cluttered Fashion-MNIST (8 fragments)"),
         *draw_classifier_family("cluttered100_mnist5k", 400, "on 100×100 cluttered MNIST 5k (8 fragments)"),
+        # Questions about captioned scenes (VQA_EPOCHS epochs of ~100,000 questions about 20,000 scenes).
+        *vqa_family("vqa_scenes_fashion_mnist", epochs=VQA_EPOCHS),
         *gpu_campaign_recipes(),
         *cost_vs_size_recipes(),
     ]

@@ -135,6 +135,66 @@ def evaluate_language_model(model, dataset, split="test", limit=None, batch_size
             "characters": int(targets.size), "windows": len(inputs), "examples": len(inputs), "split": split}
 
 
+def attention_peaks_inside(maps, boxes, canvas):
+    """For each example: is the peak of its attention map (an (H′, W′) grid over a `canvas` (H, W)
+    image) inside its box (y0, x0, y1, x1), end exclusive; boxes with y0 < 0 (no item) give False.
+    The peak is the centre of its grid cell, in pixels."""
+    rows, columns = maps.shape[1:]
+    r, c = np.unravel_index(np.argmax(maps.reshape(len(maps), -1), -1), (rows, columns))
+    y, x = (r + 0.5) * canvas[0] / rows, (c + 0.5) * canvas[1] / columns
+    return (boxes[:, 0] >= 0) & (boxes[:, 0] <= y) & (y < boxes[:, 2]) & (boxes[:, 1] <= x) & (x < boxes[:, 3])
+
+
+def answer_questions(model, drawn, batch_size=256):
+    """(predicted answer ids (Q,), attention maps (Q, hops, H′, W′) or None without hops) of `model` on a
+    `vqa.Questions` split, batch by batch (images looked up per question)."""
+    predictions, maps = [], []
+    for start in range(0, len(drawn.answers), batch_size):
+        rows = slice(start, start + batch_size)
+        inputs = {"images": data.for_model(drawn.images[drawn.scene[rows]]),
+                  "questions": data.for_model(drawn.questions[rows])}
+        probabilities, attention = model(inputs, training=False, return_attention=True)
+        predictions.append(np.argmax(np.asarray(probabilities), -1))
+        maps.append(np.asarray(attention))
+    maps = np.concatenate(maps)
+    return np.concatenate(predictions), (maps if maps.shape[1] else None)
+
+
+def question_metrics(model, drawn):
+    """Answer accuracy (percent) of a split, overall and per question type; with attention, the
+    grounding of every hop: the share of questions naming an item whose attention peak lies in the
+    named item (`named_by_hop`) and in the item holding the answer (`answer_by_hop`); the headline
+    `grounding_accuracy` is the last hop's peak in the answer's item."""
+    predicted, maps = answer_questions(model, drawn)
+    correct = predicted == drawn.answers
+    per_type = {name: round(100 * float(correct[drawn.types == t].mean()), 2)
+                for t, name in enumerate(drawn.question_types) if (drawn.types == t).any()}
+    metrics = {"accuracy": round(100 * float(correct.mean()), 2), "per_type": per_type, "examples": len(correct)}
+    if maps is None:
+        return {**metrics, "grounding_accuracy": None}
+    canvas = drawn.images.shape[1:3]
+    grounding = {}
+    for which, k in (("named", 0), ("answer", 1)):
+        has = drawn.boxes[:, k, 0] >= 0
+        grounding[f"{which}_by_hop"] = [
+            round(100 * float(attention_peaks_inside(maps[has, hop], drawn.boxes[has, k], canvas).mean()), 2)
+            for hop in range(maps.shape[1])]
+    return {**metrics, "grounding_accuracy": grounding["answer_by_hop"][-1], "grounding": grounding}
+
+
+def evaluate_questions(model, dataset, split="test", limit=None):
+    """A question answerer on a question dataset: accuracy per type and grounding per hop
+    (`question_metrics`) on `split`, and, for the test split, the same on the compositional split
+    (class–position pairs and phrasings never seen in training) as `compositional_*`."""
+    metrics = {**question_metrics(model, data.load_questions(dataset, split, limit=limit)), "split": split}
+    if split == "test":
+        other = question_metrics(model, data.load_questions(dataset, "compositional", limit=limit))
+        metrics.update(compositional_accuracy=other["accuracy"], compositional_per_type=other["per_type"],
+                       compositional_grounding_accuracy=other["grounding_accuracy"],
+                       compositional_examples=other["examples"])
+    return metrics
+
+
 # Per task, its test metrics in one pass (what export checks measure, `recipes.testset`); the
 # card's full evaluation adds a second decoding (`SECOND_DECODING`), its quick check uses `CHECKS`.
 TEST_METRICS = {
@@ -143,6 +203,7 @@ TEST_METRICS = {
     "translator": evaluate_translation,
     "captioner": evaluate_captions,  # beam 3
     "generator": evaluate_generator,
+    "question_answerer": evaluate_questions,
 }
 SECOND_DECODING = {
     "translator": lambda model, dataset, split, limit: {

@@ -31,6 +31,13 @@ def test_texts(rec, limit=None):
     return data.load_texts(rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
 
 
+def questions(rec, split, limit=None):
+    """A question answerer's questions of a split: ({"images": float32 in [0, 1], one per question,
+    "questions": word ids int32}, answer ids)."""
+    drawn = data.load_questions(rec["data"]["dataset"], split, limit=limit)
+    return {"images": data.for_model(drawn.images[drawn.scene]), "questions": data.for_model(drawn.questions)}, drawn.answers
+
+
 # Per task: the first test examples and what they should give (metrics: `recipes.evaluate.TEST_METRICS`).
 EXAMPLES = {
     "classifier": test_arrays,
@@ -38,7 +45,10 @@ EXAMPLES = {
     "translator": test_texts,
     "captioner": test_scenes,
     "generator": lambda rec, limit=None: (None, None),  # draws from noise: no inputs
+    "question_answerer": lambda rec, limit=None: questions(rec, rec["data"]["test_split"], limit),
 }
+# Per task whose inputs are not one array of `data.load_arrays`: the first training inputs.
+CALIBRATION = {"question_answerer": lambda rec, n: questions(rec, "train", n)[0]}
 
 
 class TestSet:
@@ -59,6 +69,8 @@ class TestSet:
     def calibration(self, n):
         """The first `n` inputs of the training split, as the model takes them (int8 calibration,
         never on the test split)."""
+        if self.task in CALIBRATION:
+            return CALIBRATION[self.task](self.rec, n)
         return data.for_model(data.load_arrays(self.rec["data"]["dataset"], "train", limit=n)[0])
 
     def metrics(self, model):

@@ -48,7 +48,7 @@ def model_config(recipe):
 
 def training_arrays(recipe, model, limit=None):
     """The recipe's train split in memory as NumPy (inputs, targets): images uint8 and labels, or
-    a text or caption model's teacher-forcing ids, read (and encoded) once per run; with
+    a text or caption model's teacher-forcing ids, a question answerer's images and questions, read (and encoded) once per run; with
     `fresh_data`, a function epoch → that epoch's draw (`data.fresh_draws`, `data.caption_pairs`)."""
     if data.get(recipe.data).kind == "captions":  # scenes drawn with seed + epoch, one reference each
         def draw(epoch):
@@ -56,6 +56,9 @@ def training_arrays(recipe, model, limit=None):
             return model.teacher_forcing(*pairs)
 
         return draw if recipe.fresh_data else draw(0)
+    if data.get(recipe.data).kind == "questions":  # each question with its scene's image (uint8)
+        drawn = data.load_questions(recipe.data, "train", seed=recipe.seed, limit=limit)
+        return {"images": drawn.images[drawn.scene], "questions": drawn.questions}, drawn.answers
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
     if data.get(recipe.data).kind in ("image", "vector", "corpus"):  # parity bits; character windows

@@ -392,3 +392,99 @@ def surprisal_picture(model, inputs, targets, path, prompt_chars=60, sample_char
     ax.set_title(f"{model.name}: surprisal per character (darker = more bits)", fontsize=9)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def question_picture(images, questions, answers, confidence, maps, path, title="", wrap=34):
+    """Stacked attention's figure: one row per image, the image under its question and answer
+    (with its probability), then each hop's attention map p_I (upsampled over the image, bright =
+    attended). `maps` (Q, hops, gh, gw); with no hops, the images alone."""
+    import textwrap
+
+    plt = _pyplot()
+    hops = maps.shape[1]
+    fig, axes = plt.subplots(len(images), 1 + hops, figsize=(2.2 * (1 + hops), 2.6 * len(images) + 0.4), squeeze=False)
+    height, width = images.shape[1:3]
+    for row, (image, question, answer, p, hop_maps) in enumerate(zip(images, questions, answers, confidence, maps)):
+        for ax in axes[row]:
+            ax.axis("off")
+            ax.imshow(image[..., 0] if image.shape[-1] == 1 else image, cmap="gray", vmin=0, vmax=1)
+        axes[row, 0].set_title(f"{textwrap.fill(question, wrap)}\n→ {answer} ({p:.2f})", fontsize=8)
+        for k, (ax, alpha) in enumerate(zip(axes[row, 1:], hop_maps), 1):
+            ax.imshow(alpha, cmap="inferno", alpha=0.55, interpolation="bilinear",
+                      extent=(-0.5, width - 0.5, height - 0.5, -0.5), vmin=0, vmax=max(float(alpha.max()), 1e-6))
+            ax.set_title(f"hop {k}", fontsize=8)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path, dpi=90)
+
+
+def strokes_image(strokes, height=64, thickness=2.0, margin=4, max_width=2048, supersample=4):
+    """A written line as a uint8 (height, width) image, black ink on white: the pen path of rows
+    (Δx, Δy, end of stroke) (points = cumulative sums, y upwards; the pen lifts after a row whose end
+    of stroke is 1), scaled to fit `height` (and `max_width`) within `margin` pixels, drawn
+    `thickness` pixels wide with round joints at `supersample`× and box-filtered down. NumPy and
+    Pillow only."""
+    from PIL import Image, ImageDraw
+
+    strokes = np.asarray(strokes, dtype=np.float64)
+    if strokes.ndim != 2 or strokes.shape[1] != 3:
+        raise ValueError(f"expected strokes of shape (T, 3) (Δx, Δy, end of stroke); got shape {strokes.shape}")
+    points = np.cumsum(strokes[:, :2], axis=0) * [1, -1]  # image rows grow downwards
+    low = points.min(axis=0) if len(points) else np.zeros(2)
+    extent = points.max(axis=0) - low if len(points) else np.zeros(2)
+    scale = min((height - 2 * margin) / max(extent[1], 1e-9), (max_width - 2 * margin) / max(extent[0], 1e-9))
+    width = int(np.ceil(extent[0] * scale)) + 2 * margin
+    canvas = Image.new("L", (width * supersample, height * supersample), 255)
+    draw, pen = ImageDraw.Draw(canvas), thickness * supersample
+    xy = ((points - low) * scale + [margin, margin + (height - 2 * margin - extent[1] * scale) / 2]) * supersample
+    starts = np.concatenate([[0], np.flatnonzero(strokes[:-1, 2] > 0.5) + 1])
+    for start, end in zip(starts, np.append(starts[1:], len(points))):
+        path = [tuple(p) for p in xy[start:end]]
+        if len(path) > 1:
+            draw.line(path, fill=0, width=max(1, round(pen)), joint="curve")
+        for x, y in path[:1] + path[-1:]:  # round caps (and dots: one-point strokes)
+            draw.ellipse([x - pen / 2, y - pen / 2, x + pen / 2, y + pen / 2], fill=0)
+    return np.asarray(canvas.resize((width, height), Image.BOX))
+
+
+def pen_paths(strokes):
+    """The pen's polylines of offsets (T, 3) (Δx, Δy, end of stroke): absolute points (cumulative
+    sums), split after every point that ends a stroke; y grows upwards."""
+    strokes = np.asarray(strokes, np.float64)
+    points = np.cumsum(strokes[:, :2], axis=0)
+    ends = np.flatnonzero(strokes[:, 2] > 0.5) + 1
+    return [p for p in np.split(points, ends) if len(p)]
+
+
+def handwriting_picture(results, path, references=None, title=""):
+    """Graves' Figure 13: per row, a written line (`write`'s result) with its text beneath, the
+    ground-truth line of the same text (`references`, strokes (T, 3), if given) and the window φ
+    (characters × time, darker = more weight) beside."""
+    plt = _pyplot()
+    columns = 3 if references is not None else 2
+    fig, axes = plt.subplots(len(results), columns, figsize=(5.5 * (columns - 1) + 4, 1.6 * len(results) + 0.5),
+                             squeeze=False, gridspec_kw={"width_ratios": [5.5] * (columns - 1) + [4]})
+    for row, result in enumerate(results):
+        lines = [(result["strokes"], "black", result["text"])]
+        if references is not None:
+            lines.append((references[row], "dimgrey", "ground truth"))
+        for ax, (strokes, colour, label) in zip(axes[row], lines):
+            for path_xy in pen_paths(strokes):
+                ax.plot(path_xy[:, 0], path_xy[:, 1], "-", color=colour, lw=1.2)
+            ax.set_aspect("equal", adjustable="datalim")
+            ax.set_xticks([])
+            ax.set_yticks([])
+            ax.set_xlabel(label, fontsize=9)
+            for side in ax.spines.values():
+                side.set_visible(False)
+        ax = axes[row, -1]
+        phi = np.asarray(result["phi"])
+        if phi.shape[1]:
+            ax.imshow(phi.T, cmap="gray_r", aspect="auto", interpolation="nearest", vmin=0,
+                      vmax=max(float(phi.max()), 1e-6))
+            ax.set_yticks(range(phi.shape[1]), ["␣" if c == " " else c for c in result["text"]], fontsize=6)
+        ax.set_xlabel("time step (points)", fontsize=7)
+        ax.tick_params(axis="x", labelsize=6)
+    fig.suptitle(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path, dpi=100)

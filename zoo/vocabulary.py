@@ -8,6 +8,7 @@ Imports NumPy only, so the LiteRT drivers in `export/` tokenise without TensorFl
 """
 
 import collections
+import re
 
 import numpy as np
 
@@ -93,3 +94,29 @@ class Vocabulary:
 
     def get_config(self):
         return {"tokens": self.tokens, "level": self.level}
+
+
+def question_words(text):
+    """The words of a question: lower-cased, with "?", ";" and "," split off as words of their own
+    (how the question datasets write them and the question answerers read them)."""
+    return re.findall(r"[^\s?;,]+|[?;,]", str(text).lower())
+
+
+def encode_questions(questions, tokens, max_len, who="the model"):
+    """int32 (Q, max_len): the word ids (`question_words`) of question strings, 0-padded. Unknown
+    words become "<unk>" in a vocabulary that has it (CLEVR's) and are refused otherwise, naming
+    them; too long questions are refused. `who` names the reader in the errors."""
+    if isinstance(questions, str):
+        raise ValueError(f"{who} takes a list of questions; wrap a single one in a list")
+    index = {t: i for i, t in enumerate(tokens)}
+    ids = np.zeros((len(questions), max_len), np.int32)
+    for row, text in enumerate(questions):
+        words = question_words(text)
+        unknown = [w for w in words if w not in index]
+        if unknown and UNK not in index:
+            raise ValueError(f"{who} does not know the word(s) {', '.join(map(repr, unknown))} of {text!r}; "
+                             "its words are its tokens")
+        if not words or len(words) > max_len:
+            raise ValueError(f"{who} reads questions of 1 to {max_len} words; {text!r} has {len(words)}")
+        ids[row, : len(words)] = [index.get(w, index.get(UNK)) for w in words]
+    return ids

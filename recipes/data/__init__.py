@@ -15,7 +15,9 @@ Datasets by kind: image — the MNIST-family bases and their seeded translated, 
 variants (`images`); vector — k-bit parity (`parity`); corpus — the King James Bible (`kjv`);
 sequence — Grid LSTM's addition and memorisation (`sequence_tasks`); text — dates (`dates`,
 generated) and TED Portuguese → English (`ted`, TFDS online); captions — generated scenes with object
-boxes (`scenes`) and COCO (`coco`, TFDS online). The pipeline (tf.data, batches, fresh draws) is
+boxes (`scenes`) and COCO (`coco`, TFDS online); strokes — pen trajectories written in the Hershey
+script face (`strokes`, generated); questions — about the generated scenes, with a compositional
+split (`vqa`), and CLEVR (`vqa`, TFDS online). The pipeline (tf.data, batches, fresh draws) is
 imported on first use: it imports Keras, the catalogue does not.
 """
 
@@ -26,7 +28,7 @@ from recipes.data.sources import DataNotFoundError
 __all__ = ["CATALOGUE", "SPLITS", "WINDOW", "ArrayBatches", "DataNotFoundError", "Stream", "batches", "caption_pairs",
            "chunks", "dataset",
            "epoch_examples", "epoch_order", "for_model", "fresh_draws", "get", "info", "item_boxes", "list_datasets",
-           "load_arrays", "load_scenes", "load_texts", "preview", "tf_batches"]
+           "load_arrays", "load_questions", "load_scenes", "load_strokes", "load_texts", "preview", "tf_batches"]
 
 WINDOW = Corpus.WINDOW
 _PIPELINE = ("ArrayBatches", "Stream", "batches", "chunks", "dataset", "epoch_examples", "epoch_order", "for_model",
@@ -72,6 +74,18 @@ def load_scenes(name, split="train", seed=0, limit=None, source="auto", data_dir
     """The captions of a dataset split: `scenes.Scenes` (images, references, object boxes) of the
     generated scenes, or `coco.Captions` (images, references) of COCO (online)."""
     return get(name, "load_scenes").load(split, seed, limit, source, data_dir)
+
+
+def load_strokes(name, split="train", seed=0, limit=None):
+    """The pen trajectories of a strokes dataset's split: `strokes.Strokes` (Δx, Δy, end of stroke
+    rows per line, texts and their token ids)."""
+    return get(name, "load_strokes").load(split, seed, limit)
+
+
+def load_questions(name, split="train", seed=0, limit=None, source="auto", data_dir=None):
+    """The questions of a dataset split (train, test or, for the generated scenes, compositional):
+    `vqa.Questions` (scenes, question ids, answers, types, boxes of the named and answering items)."""
+    return get(name, "load_questions").load(split, seed, limit, source, data_dir)
 
 
 def caption_pairs(name, split="train", seed=0, limit=None, reference=None):

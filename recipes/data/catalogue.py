@@ -6,14 +6,15 @@
 A new dataset is a `kinds` subclass in its module's `DATASETS`, and its module in `MODULES`.
 """
 
-from recipes.data import coco, dates, images, kjv, parity, scenes, sequence_tasks, ted
+from recipes.data import coco, dates, images, kjv, parity, scenes, sequence_tasks, strokes, ted, vqa
 from zoo.registry import did_you_mean
 
-MODULES = (images, parity, kjv, sequence_tasks, dates, ted, scenes, coco)
+MODULES = (images, parity, kjv, sequence_tasks, dates, ted, scenes, coco, strokes, vqa)
 CATALOGUE = {dataset.name: dataset for module in MODULES for dataset in module.DATASETS}
 # The public function that reads each kind (recipes.data.load_arrays, …).
 LOADERS = {"image": "load_arrays", "vector": "load_arrays", "corpus": "load_arrays", "sequence": "load_arrays",
-           "text": "load_texts", "captions": "load_scenes"}
+           "text": "load_texts", "captions": "load_scenes", "strokes": "load_strokes",
+           "questions": "load_questions"}
 
 
 def get(name, loader=None):

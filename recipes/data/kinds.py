@@ -15,6 +15,10 @@ Kinds, and what `load` gives (the first `limit` examples; same name, split and s
     sequence  ids int32 (N, T), the ids that follow each (N, T), answer weights float32 (N, T)
     text      (sources, targets): parallel lists of strings
     captions  an object with `images` uint8 (N, H, W, C) and `references` (N lists of captions)
+    questions an object with `images` uint8 (S, H, W, C), and per question the scene index, question ids,
+              answer index, type and boxes (`vqa.Questions`); splits train, test and compositional
+    strokes   an object with `strokes` (N float32 (T_i, 3): Δx, Δy, end of stroke), `lengths`, `texts`,
+              `text_ids` int32 (N, MAX_TEXT_LEN) and `tokens` (tokens[0] == "<pad>")
 
 A module of `recipes.data` defines its datasets as subclasses of one kind here, implementing
 `info()` and `_load(split, seed, limit, source, data_dir)`; `load` checks the arguments first.
@@ -22,18 +26,19 @@ Each kind owns what it does alike: `model_config` and `_preview`.
 """
 
 import operator
+import textwrap
 
 import numpy as np
 
-from recipes.data.preview import write_grid  # the module imports matplotlib only when it draws
+from recipes.data.preview import write_grid, write_lines  # the module imports matplotlib only when it draws
 
 SPLITS = ("train", "test")
 
 
-def check_split(split):
-    """`split` if it is one of SPLITS, else a ValueError saying so."""
-    if split not in SPLITS:
-        raise ValueError(f"expected one of {', '.join(SPLITS)}; got {split!r}")
+def check_split(split, splits=SPLITS):
+    """`split` if it is one of `splits`, else a ValueError saying so."""
+    if split not in splits:
+        raise ValueError(f"expected one of {', '.join(splits)}; got {split!r}")
     return split
 
 
@@ -43,6 +48,7 @@ class Dataset:
     implement `info` and `_load`."""
 
     kind = None
+    splits = SPLITS  # what `load` accepts
     seeded = True
     streamed = False  # too big to hold: drawn a batch at a time (`data.chunks`, `data.fresh_draws`)
     sources = ("auto",)
@@ -61,7 +67,7 @@ class Dataset:
     def load(self, split="train", seed=0, limit=None, source="auto", data_dir=None):
         """The first `limit` (all if None) examples of `split`, as the kind gives them (module
         docstring); `seed` drives generated data, `source` and `data_dir` where read data comes from."""
-        check_split(split)
+        check_split(split, self.splits)
         seed = operator.index(seed)
         if seed < 0:
             raise ValueError(f"seed must be a non-negative integer; got {seed}")
@@ -215,3 +221,49 @@ class Captions(Dataset):
         drawn = self.load(split, seed, n)
         lines = [f"  scene {i}: " + "\n            ".join(refs) for i, refs in enumerate(drawn.references)]
         return lines + [_grid(drawn.images, [f"scene {i}" for i in range(len(drawn))], path, f"{self.name} ({split})")]
+
+
+class StrokeLines(Dataset):
+    """Pen trajectories of written lines with their texts; the model reads the tokens and the
+    longest text."""
+
+    kind = "strokes"
+
+    def model_config(self, config, defaults):
+        info = self.info()
+        return {**config, "tokens": list(info["tokens"]), "max_text_len": info["max_text_len"]}
+
+    def _preview(self, path, split, n, seed):
+        from zoo.pictures import strokes_image
+
+        drawn = self.load(split, seed, n)
+        images = [strokes_image(stroke) for stroke in drawn.strokes]
+        lines = [f"  {length:4d} points  {text!r}" for length, text in zip(drawn.lengths, drawn.texts)]
+        return lines + [f"wrote {write_lines(images, drawn.texts, path, f'{self.name} ({split}, seed {seed})')}"]
+
+
+class Questions(Dataset):
+    """Images with questions and one-word-or-phrase answers (`vqa`); subclasses give `vocabularies()`,
+    (question tokens, answer words)."""
+
+    kind = "questions"
+    splits = SPLITS + ("compositional",)
+
+    def vocabularies(self):
+        raise NotImplementedError
+
+    def model_config(self, config, defaults):
+        info = self.info()
+        tokens, answers = self.vocabularies()
+        return {**config, "image_shape": tuple(info["image_shape"]), "tokens": list(tokens), "answers": list(answers),
+                "max_question_len": info["max_question_len"]}
+
+    def _preview(self, path, split, n, seed):
+        drawn = self.load(split, seed, n)
+        said = [(int(s), text, drawn.answer_words[a]) for s, text, a in zip(drawn.scene, drawn.texts, drawn.answers)]
+        images = drawn.images[drawn.scene]
+        if images.shape[-1] == 3:  # the grid draws one channel: RGB as luma
+            images = np.rint(images @ np.array([0.299, 0.587, 0.114]))[..., None].astype(np.uint8)
+        titles = [textwrap.fill(f"{text} → {answer}", 20) for _, text, answer in said]
+        return ([f"  scene {s}: {text} → {answer}" for s, text, answer in said]
+                + [_grid(images, titles, path, f"{self.name} ({split})")])

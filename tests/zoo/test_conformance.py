@@ -29,6 +29,10 @@ SMALL = {
     "show_attend_tell": dict(tokens=("a", "b", "c"), image_shape=(16, 16, 1), filters=(4, 8), embedding_dim=4, units=8,
                              attention_units=4, max_len=2, seed=1),
     "grid_lstm_lm": dict(tokens=tuple("\n abc"), units=4, depth=2, context=6),
+    "handwriting": dict(tokens=("<pad>", " ", "a", "b", "c"), max_text_len=6, units=8, layers=2, components=3, window=2),
+    "vqa": dict(tokens=("<pad>", "what", "is", "left", "of", "bag", "?"), answers=("bag", "shoe", "yes"),
+                image_shape=(16, 16, 1), max_question_len=5, filters=(4, 8), embedding_dim=4, units=8,
+                attention_units=4),
 }
 # Options whose weights or state the small config lacks, round-tripped as well.
 VARIANTS = {"ram": [{"core": "lstm"}], "seq2seq": [{"attention": "luong_concat"}],
@@ -93,6 +97,21 @@ def language_model_batch(model, rng):
     return Batch(ids[:, :-1], ids[:, 1:], model.decode(ids[0, :3]))
 
 
+def question_answerer_batch(model, rng):
+    images = binary(rng, model.image_shape)
+    questions = words(rng, model.tokens[1:], model.max_question_len, " ")
+    return Batch({"images": images, "questions": model.question_ids(questions)}, rng.integers(0, len(model.answers), N),
+                 (images, questions))
+
+
+def stroke_writer_batch(model, rng):
+    texts = words(rng, list("abc "), model.max_text_len, "")
+    strokes = rng.normal(size=(N, 6, 3)).astype("float32")
+    strokes[..., 2] = rng.random((N, 6)) < 0.3
+    strokes[:, -1, 2] = 1.0  # every line ends with a pen lift
+    return Batch({"strokes": strokes, "text": model.encode(texts)}, np.zeros(N), texts)
+
+
 # Per task: what the predict call's answer must be.
 def check_classifier(model, batch, probabilities):
     assert probabilities.shape == (N, model.num_classes) and len(model.class_names) == model.num_classes
@@ -124,6 +143,31 @@ def check_generator(model, batch, generated):
 
 def check_language_model(model, batch, text):
     assert len(text) == 5 and set(text) <= set(model.tokens)
+
+
+def check_question_answerer(model, batch, answered):
+    answers, probabilities, maps = answered
+    assert len(answers) == N and set(answers) <= set(model.answers)
+    assert probabilities.shape == (N,) and np.all((probabilities >= 1 / len(model.answers)) & (probabilities <= 1))
+    assert maps.shape == (N, model.hops, *model.grid)
+    np.testing.assert_allclose(maps.sum((2, 3)), 1.0, atol=1e-5)
+
+
+def check_stroke_writer(model, batch, results):
+    assert [r["text"] for r in results] == batch.inputs
+    for result in results:
+        strokes, phi = result["strokes"], result["phi"]
+        assert strokes.dtype == np.float32 and strokes.shape[1:] == (3,) and len(strokes) <= 4
+        assert np.all(np.isfinite(strokes)) and set(np.unique(strokes[:, 2])) <= {0.0, 1.0}
+        assert phi.shape == (len(strokes), len(result["text"])) and np.all(phi >= 0)
+
+
+def stroke_writer_step(model, batch):
+    """The exported step's inputs: the batch's text ids, biases 0 … 1 and random states."""
+    rng = np.random.default_rng(4)
+    feed = {name: rng.normal(0, 0.5, (N, *shape[1:])).astype("float32")
+            for name, shape in model.serving_signature()[0].items()}
+    return {**feed, "text": batch.x["text"], "bias": np.linspace(0, 1, N).astype("float32")}
 
 
 # Per task: the TFLite export (fp32) with its parity check; each raises if the file differs from Keras.
@@ -178,6 +222,14 @@ def complete(model, batch):
     return model.complete(batch.inputs, length=5, temperature=1.0, seed=0)
 
 
+def write(model, batch):
+    return model.write(batch.inputs, bias=0.5, seed=0, max_steps=4)
+
+
+def answer(model, batch):
+    return model.answer(*batch.inputs)
+
+
 # batch: the tiny batch; predict: the predict call, judged by check; outputs: what the `.keras` round trip
 # compares (the forward pass, which for a classifier gives predict's numbers, and the predict call);
 # export: the TFLite file, parity-checked.
@@ -193,6 +245,11 @@ TASKS = {
                       export_serving(lambda m, b: {"noise": b.inputs})),
     "language_model": Task(language_model_batch, complete, check_language_model,
                            lambda m, b: [m(b.x), complete(m, b)], export_serving(lambda m, b: b.x)),
+    "stroke_writer": Task(stroke_writer_batch, write, check_stroke_writer, lambda m, b: [m(b.x), write(m, b)],
+                          export_serving(stroke_writer_step)),
+    "question_answerer": Task(question_answerer_batch, answer, check_question_answerer,
+                              lambda m, b: [m(b.x, return_attention=True), answer(m, b)],
+                              export_serving(lambda m, b: b.x)),
 }
 
 

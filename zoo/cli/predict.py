@@ -9,13 +9,14 @@ import numpy as np
 
 from zoo.inputs import ImageTransform
 
-HELP = ("classify or caption an image (.png/.jpg/.npy), translate a text, generate images (DRAW) or continue "
-        "a text (language models), with a model name or a .tflite file")
+HELP = ("classify or caption an image (.png/.jpg/.npy), answer a question about it, translate a text, generate "
+        "images (DRAW) or continue a text (language models), with a model name or a .tflite file")
 
 
 def add_arguments(parser):
     parser.add_argument("name", help="model name, or path to a .tflite file exported by `zoo export`")
     parser.add_argument("input", help="image file; the text for a translator or language model; the PNG to write for a generator")
+    parser.add_argument("question", nargs="?", help="the question about the image, for question answerers (quoted)")
     parser.add_argument("--beam", type=int, default=1, help="beam size for translators and captioners (1: greedy)")
     parser.add_argument("--weights", default="default", help="a weights tag (zoo info NAME; default: the model's default)")
     parser.add_argument("--resize", action="store_true", help="resize the image to the model's input size")
@@ -43,6 +44,22 @@ def print_caption(result):
     peaks = [np.unravel_index(np.argmax(a), grid) for a in result["attention"]]
     print(f"  log p = {result['score']:.4f}; attention peak (row, column of the {grid[0]}×{grid[1]} grid) per word: "
           + " ".join(f"{w}@{int(r)},{int(c)}" for w, (r, c) in zip(result["words"], peaks)))
+
+
+def print_answer(words, probabilities, maps):
+    print(f"{words[0]}  ({100 * probabilities[0]:.2f}%)")
+    grid = maps.shape[2:]
+    peaks = [np.unravel_index(np.argmax(m), grid) for m in maps[0]]
+    if peaks:
+        print(f"  attention peak (row, column of the {grid[0]}×{grid[1]} grid) per hop: "
+              + " ".join(f"hop {k + 1}@{int(r)},{int(c)}" for k, (r, c) in enumerate(peaks)))
+
+
+def question(args):
+    """The question of `zoo predict vqa IMAGE QUESTION`, or a one-line error asking for it."""
+    if not args.question:
+        raise SystemExit('a question answerer needs a question after the image: zoo predict vqa IMAGE "what is above the bag?"')
+    return args.question
 
 
 def print_classes(probs, names, top):
@@ -74,6 +91,8 @@ MODEL = {
         model.caption(read_image(args.input, model.image_shape, args.resize), beam_size=args.beam)[0]),
     "generator": lambda model, args: write_samples(model.generate(args.samples, seed=args.seed)[0][:, -1], args.input),
     "language_model": lambda model, args: print(args.input + model.complete(args.input, args.length, args.temperature, args.seed)),
+    "question_answerer": lambda model, args: print_answer(*model.answer(
+        read_image(args.input, model.image_shape, args.resize), [question(args)])),
 }
 
 
@@ -122,9 +141,16 @@ def _lite_language_model(path, meta, args):  # INPUT is the text to continue
                                               context, pad, args.length, args.temperature, args.seed))
 
 
+def _lite_question_answerer(path, meta, args):  # INPUT is the image, then the question
+    from export.question_answerer import Answerer
+
+    answerer = Answerer(path)
+    print_answer(*answerer.answer(read_image(args.input, answerer.image_shape, args.resize), [question(args)]))
+
+
 # An exported file by the task its sidecar names (a classifier's sidecar names none).
 LITE = {"translator": _lite_translator, "captioner": _lite_captioner, "generator": _lite_generator,
-        "language_model": _lite_language_model}
+        "language_model": _lite_language_model, "question_answerer": _lite_question_answerer}
 
 
 def run(args):

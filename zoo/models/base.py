@@ -27,6 +27,13 @@ def concrete(x):
     return keras.ops.convert_to_numpy(x)
 
 
+def cell_centres(rows, columns):
+    """(rows·columns, 2) float32: each grid cell's centre (y, x) in [−1, 1]², in reading order."""
+    y, x = np.meshgrid((np.arange(rows) + 0.5) / rows * 2 - 1, (np.arange(columns) + 0.5) / columns * 2 - 1,
+                       indexing="ij")
+    return np.stack([y, x], -1).reshape(rows * columns, 2).astype("float32")
+
+
 def check_images(model_name, images, image_shape):
     """`images` as float32 if they are float (batch, *image_shape) with values in [0, 1] (checked
     where they are concrete, `check_image_values`); else a ValueError that says what model

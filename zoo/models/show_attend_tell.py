@@ -36,7 +36,7 @@ from keras import layers, ops
 from layers.attention import (HardAttention, MovingAverageBaseline, SoftAttention, attention_entropy, doubly_stochastic_penalty,
                               reinforce_loss)
 from zoo import decoding
-from zoo.models.base import check_images, token_mean
+from zoo.models.base import cell_centres, check_images, token_mean
 from zoo.registry import register_model
 from zoo.vocabulary import Vocabulary
 
@@ -167,9 +167,7 @@ class ShowAttendTell(keras.Model):
         """a (B, L, D + 2): the encoder's grid, flattened in reading order, with each cell's (y, x)."""
         features = self.encoder(images)
         rows, columns = self.grid
-        y, x = np.meshgrid((np.arange(rows) + 0.5) / rows * 2 - 1, (np.arange(columns) + 0.5) / columns * 2 - 1,
-                           indexing="ij")
-        where = ops.convert_to_tensor(np.stack([y, x], -1).reshape(1, rows * columns, 2).astype("float32"))
+        where = ops.convert_to_tensor(cell_centres(rows, columns)[None])
         features = ops.reshape(features, (-1, rows * columns, features.shape[-1]))
         return ops.concatenate([features, ops.broadcast_to(where, (ops.shape(features)[0], rows * columns, 2))], -1)
 

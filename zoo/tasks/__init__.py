@@ -2,9 +2,10 @@
 model-agnostic code asks the task — for the headline metric, the results table, the reading of an
 export cell — instead of guessing from the model's attributes."""
 
-from zoo.tasks import captioner, classifier, generator, language_model, translator
+from zoo.tasks import captioner, classifier, generator, language_model, question_answerer, stroke_writer, translator
 
-TASKS = {t.name: t for t in (classifier.TASK, translator.TASK, captioner.TASK, generator.TASK, language_model.TASK)}
+TASKS = {t.name: t for t in (classifier.TASK, translator.TASK, captioner.TASK, generator.TASK, language_model.TASK,
+                              question_answerer.TASK, stroke_writer.TASK)}
 
 
 def get(name):

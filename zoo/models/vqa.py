@@ -1,0 +1,231 @@
+"""Stacked Attention Networks (Yang et al. 2016): answer a question about an image by letting the
+question attend the image's grid of features, once per hop.
+
+Image: a small CNN (one 3×3 conv + 2×2 max-pool per entry of `filters`) gives a gh×gw grid of
+features f_i; each gets its cell's centre (y, x) ∈ [−1, 1]² appended, so an attended vector carries
+where it was read from, and v_i = tanh(W_I f_i + b_I) (B, N = gh·gw, d).
+Question: word embeddings (id 0 is padding, masked) read by an LSTM; its state after the last word
+is v_Q (B, d).
+Hops (`layers.StackedAttention`): u⁰ = v_Q; h_A = tanh(W_I,A v ⊕ (W_Q,A u^{k−1} + b_A)),
+p^k = softmax(W_P h_A), u^k = Σ_i p^k_i v_i + u^{k−1}. With hops=0 (no attention) the mean image
+vector stands for the attended one, u = (1/N) Σ_i v_i + v_Q; with use_image=False (the blind,
+question-only baseline) u = v_Q.
+Answer: p(a) = softmax(W_u u + b_u) over the answer words (dropout on u while training).
+
+`call({"images": float32 (B, H, W, C) in [0, 1], "questions": int ids (B, max_question_len)})`
+(or the tuple (images, questions)) returns p(a) (B, A), and with return_attention=True every
+hop's map (B, hops, gh, gw). `answer(images, questions)` reads question strings.
+"""
+
+
+import keras
+import numpy as np
+from keras import layers, ops
+
+from layers.stacked_attention import StackedAttention
+from zoo.models.base import cell_centres, check_images, concrete
+from zoo.registry import register_model
+from zoo.vocabulary import PAD, encode_questions
+
+
+@register_model(
+    "vqa",
+    task="question_answerer",
+    summary="Stacked Attention Networks: answers a question about an image through question-guided attention "
+    "hops over its grid of features, with each hop's attention map",
+    paper="Yang, He, Gao, Deng, Smola. Stacked Attention Networks for Image Question Answering. CVPR 2016",
+)
+@keras.saving.register_keras_serializable(package="attention_zoo")
+class StackedAttentionNetwork(keras.Model):
+    """Image CNN + question LSTM → `hops` stacked attention layers → p(answer) (B, A).
+
+    Args:
+        tokens: the question words; tokens[0] is "<pad>" (id 0, padding).
+        answers: the answer words (or phrases), one class each.
+        image_shape: (H, W, C) of the input images, values in [0, 1].
+        max_question_len: the length of the id sequences the model reads (padded with 0).
+        hops: K, the attention layers stacked; 0 is the no-attention baseline (the mean image vector).
+        use_image: False is the blind baseline, answering from the question alone (needs hops=0).
+        filters: the CNN, one conv + max-pool per entry (64 px and three entries: an 8×8 grid).
+        embedding_dim, units, attention_units: the word embedding width, d (the LSTM's and the image
+            vectors' width), k (the width of h_A).
+        dropout: the dropout rate on u before the answer layer.
+    """
+
+    input_dtypes = {"questions": "int32"}  # the exported signature's dtypes (images: float32)
+
+    def __init__(
+        self,
+        tokens=(PAD,),
+        answers=(),
+        image_shape=(64, 64, 1),
+        max_question_len=10,
+        hops=2,
+        use_image=True,
+        filters=(16, 32, 64),
+        embedding_dim=32,
+        units=64,
+        attention_units=32,
+        dropout=0.2,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.tokens, self.answers = [str(t) for t in tokens], [str(a) for a in answers]
+        if not self.tokens or self.tokens[0] != PAD or len(set(self.tokens)) != len(self.tokens):
+            raise ValueError(f"tokens must be unique question words with tokens[0] == {PAD!r}; got {self.tokens[:5]}…")
+        if len(self.answers) < 2 or len(set(self.answers)) != len(self.answers):
+            raise ValueError(f"answers must be at least 2 distinct answer words; got {self.answers}")
+        self.image_shape = tuple(int(d) for d in image_shape)
+        self.max_question_len, self.hops, self.use_image = int(max_question_len), int(hops), bool(use_image)
+        if self.hops < 0 or (self.hops and not self.use_image):
+            raise ValueError(f"hops must be 0 or more, and 0 without the image (use_image=False); got hops={hops}, "
+                             f"use_image={use_image}")
+        self.filters = tuple(int(f) for f in filters)
+        self.embedding_dim, self.units, self.attention_units = int(embedding_dim), int(units), int(attention_units)
+        self.dropout_rate = float(dropout)
+        self.grid = tuple(d // 2 ** len(self.filters) for d in self.image_shape[:2])  # after the max-pools
+        if self.use_image:
+            self.encoder = self._encoder()
+            self.W_I = layers.Dense(self.units, activation="tanh", name="W_I")
+        self.embedding = layers.Embedding(len(self.tokens), self.embedding_dim, name="embedding")
+        self.lstm = layers.LSTM(self.units, unroll=True, name="question_lstm")  # unrolled: exports to TFLite
+        self.attention = StackedAttention(self.attention_units, self.hops, name="attention") if self.hops else None
+        self.dropout = layers.Dropout(self.dropout_rate)
+        self.W_u = layers.Dense(len(self.answers), name="W_u")
+
+    def _encoder(self):
+        inputs = keras.Input(self.image_shape)
+        x = inputs
+        for f in self.filters:
+            x = layers.MaxPooling2D()(layers.Conv2D(f, 3, padding="same", activation="relu")(x))
+        return keras.Model(inputs, x, name="encoder")
+
+    def build_for_inputs(self):
+        self({"images": ops.zeros((1, *self.image_shape)), "questions": ops.ones((1, self.max_question_len), "int32")})
+
+    def get_build_config(self):
+        return {"images": [None, *self.image_shape], "questions": [None, self.max_question_len]}
+
+    def build_from_config(self, config):
+        """Loading from a .keras file: the variables come from one call on a dummy input."""
+        self.build_for_inputs()
+
+    def image_vectors(self, images):
+        """v (B, N, d): tanh(W_I f_i + b_I) of each grid cell's features with its centre (y, x)."""
+        features = self.encoder(images)
+        cells = self.grid[0] * self.grid[1]
+        features = ops.reshape(features, (-1, cells, features.shape[-1]))
+        where = ops.broadcast_to(ops.convert_to_tensor(cell_centres(*self.grid))[None], (ops.shape(features)[0], cells, 2))
+        return self.W_I(ops.concatenate([features, where], -1))
+
+    def question_vector(self, questions):
+        """v_Q (B, d): the LSTM's state after the last word (padding, id 0, masked)."""
+        return self.lstm(self.embedding(questions), mask=ops.not_equal(questions, 0))
+
+    def call(self, inputs, training=None, return_attention=False):
+        images, questions = self.check_inputs(inputs)
+        u = self.question_vector(questions)
+        attention = ops.zeros((ops.shape(u)[0], 0, *self.grid), u.dtype)
+        if self.use_image:
+            v = self.image_vectors(images)
+            if self.hops:
+                u, p = self.attention(u, v)
+                attention = ops.reshape(p, (-1, self.hops, *self.grid))
+            else:
+                u = ops.mean(v, axis=1) + u
+        probabilities = ops.softmax(self.W_u(self.dropout(u, training=training)), axis=-1)
+        return (probabilities, attention) if return_attention else probabilities
+
+    def check_inputs(self, inputs):
+        """(images as float32, questions as int32), or a ValueError naming what was expected."""
+        if isinstance(inputs, dict) and set(inputs) == {"images", "questions"}:
+            images, questions = inputs["images"], inputs["questions"]
+        elif isinstance(inputs, (tuple, list)) and len(inputs) == 2:
+            images, questions = inputs
+        else:
+            got = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
+            raise ValueError(f'model {self.name!r} takes {{"images": floats, "questions": word ids}} or the tuple '
+                             f"(images, questions); got {got}. To ask questions as text, use model.answer(images, questions).")
+        dtype = keras.backend.standardize_dtype(questions.dtype)
+        if "int" not in dtype or len(questions.shape) != 2 or questions.shape[1] != self.max_question_len:
+            raise ValueError(f"model {self.name!r} expects 'questions' as integer word ids of shape "
+                             f"(batch, {self.max_question_len}); got {dtype} {tuple(questions.shape)}")
+        ids = concrete(questions)
+        if ids is not None and ids.size and (ids.min() < 0 or ids.max() >= len(self.tokens)):
+            raise ValueError(f"model {self.name!r} expects question word ids in [0, {len(self.tokens) - 1}]; "
+                             f"got ids from {ids.min()} to {ids.max()}")
+        return check_images(self.name, images, self.image_shape), ops.cast(questions, "int32")
+
+    def question_ids(self, questions):
+        """Word ids (Q, max_question_len) of a list of question strings (`vocabulary.encode_questions`),
+        or the ids given."""
+        ids = np.asarray(questions)
+        if isinstance(questions, str) or ids.dtype.kind in "USO":
+            return encode_questions(questions, self.tokens, self.max_question_len, f"model {self.name!r}")
+        return ids
+
+    def decode(self, ids):
+        """The question text of one id sequence (padding dropped)."""
+        return " ".join(self.tokens[i] for i in np.asarray(ids).tolist() if i != 0)
+
+    def answer(self, images, questions, return_attention=True, batch_size=256):
+        """Answer `questions` (strings, or word ids (Q, max_question_len)) about `images` (float
+        (Q, H, W, C) in [0, 1], one per question): (answer words, their probabilities (Q,),
+        and with return_attention every hop's map (Q, hops, gh, gw))."""
+        ids = self.question_ids(questions)
+        if len(images) != len(ids):
+            raise ValueError(f"model {self.name!r} answers one question per image; got {len(images)} images and "
+                             f"{len(ids)} questions")
+        probabilities, maps = [], []
+        for start in range(0, len(ids), batch_size):
+            p, a = self({"images": ops.convert_to_tensor(images[start : start + batch_size]),
+                         "questions": ops.convert_to_tensor(ids[start : start + batch_size])}, return_attention=True)
+            probabilities.append(ops.convert_to_numpy(p))
+            maps.append(ops.convert_to_numpy(a))
+        probabilities, maps = np.concatenate(probabilities), np.concatenate(maps)
+        best = probabilities.argmax(-1)
+        words = [self.answers[i] for i in best]
+        confidence = probabilities[np.arange(len(best)), best]
+        return (words, confidence, maps) if return_attention else (words, confidence)
+
+    def picture(self, inputs, answers, path):
+        """Write a PNG: each image under its question, the model's answer (and the true one, where
+        `answers` gives it: answer ids or words, or None), and each hop's attention map over it.
+        `inputs`: {"images", "questions" (strings or word ids)}, as `test.examples()` gives them."""
+        from zoo.pictures import question_picture
+
+        images, ids = np.asarray(inputs["images"]), self.question_ids(inputs["questions"])
+        words, confidence, maps = self.answer(images, ids)
+        truth = [None] * len(ids) if answers is None else [a if isinstance(a, str) else self.answers[a] for a in answers]
+        said = [w if t in (None, w) else f"{w} (truth: {t})" for w, t in zip(words, truth)]
+        kind = f"{self.hops} hop{'s' * (self.hops > 1)}" if self.hops else ("no attention" if self.use_image else "blind, question only")
+        return question_picture(images, [self.decode(q) for q in ids], said, confidence, maps, path,
+                                title=f"Stacked Attention Network ({kind}): p_I at each hop")
+
+    def serving_signature(self):
+        """The exported answerer: images (B, H, W, C) float32 and questions (B, max_question_len) int32 →
+        probabilities (B, A) and, with hops, region_attention (B, hops, gh, gw) (named to sort after
+        probabilities, the output whose top-1 export parity compares)."""
+
+        def serve(images, questions):
+            probabilities, attention = self({"images": images, "questions": questions}, training=False,
+                                            return_attention=True)
+            return {"probabilities": probabilities, **({"region_attention": attention} if self.hops else {})}
+
+        return {"images": (None, *self.image_shape), "questions": (None, self.max_question_len)}, serve
+
+    def get_config(self):
+        return {
+            **super().get_config(),
+            "tokens": self.tokens,
+            "answers": self.answers,
+            "image_shape": self.image_shape,
+            "max_question_len": self.max_question_len,
+            "hops": self.hops,
+            "use_image": self.use_image,
+            "filters": self.filters,
+            "embedding_dim": self.embedding_dim,
+            "units": self.units,
+            "attention_units": self.attention_units,
+            "dropout": self.dropout_rate,
+        }
