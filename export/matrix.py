@@ -14,12 +14,11 @@ FORMATS = ("saved_model", "fp32", "float16", "dynamic", "int8")
 HEADERS = ("SavedModel", "TFLite fp32", "float16", "dynamic range", "int8")
 # Why some cells lose more than the budget: the diagnoses so far (issue 8), by (model, cell).
 # `zoo export --write` stores the note in every such cell of the card, UNDIAGNOSED where there is none.
-ZERO_STATE_INT8 = (
-    "Recurrent states that start at zero get degenerate int8 scales: calibration sees h₀ = 0, the zero state "
-    "gets a scale of ~1e-8, the int32 bias of the first step's dense layers (scale = input × weight scale) "
-    "saturates, and the error propagates through every step (traced tensor by tensor on draw_classifier). "
-    "Keeping those layers in float by node name was not enough: the converter still inserts quantize/dequantize "
-    "pairs with the degenerate scale. Use the dynamic-range file, within budget.")
+DRAW_CLASSIFIER_INT8 = (
+    "With its float choice (`DrawClassifier.int8_float_ops`: the LSTM gates and the filterbank read in float) only "
+    "the dense layers are int8; the glimpse positions follow h, so their rounding moves later glimpses (top-1 "
+    "agreement with Keras about 95% on the check images of cluttered100_fashion_mnist, whose accuracy changes by "
+    "−0.13 points). Not diagnosed further for this tag; the dynamic-range file is within budget.")
 RAM_ROUNDING = (
     "The model's sensitivity more than the conversion: `python benchmarks/ram_rounding.py` moves every weight "
     "matrix in Keras by uniform noise of ±½ an int8 step (6 draws), and the cluttered MNIST 5k RAMs' accuracy on "
@@ -32,8 +31,7 @@ RAM_INT8 = RAM_ROUNDING + (
     "(8 weights, mean −0.46) and by −0.38 to +0.42 on Fashion-MNIST (8 weights, mean −0.06), their fp32 and "
     "dynamic-range changes by at most 0.2.")
 LOSS_NOTES = {
-    ("draw_classifier", "tflite_int8"): ZERO_STATE_INT8,
-    ("grid_lstm_lm", "tflite_int8"): ZERO_STATE_INT8,
+    ("draw_classifier", "tflite_int8"): DRAW_CLASSIFIER_INT8,
     ("ram", "tflite_dynamic"): RAM_ROUNDING,
     ("ram", "tflite_int8"): RAM_INT8,
     ("draw_classifier", "tflite_float16"): (

@@ -18,10 +18,11 @@ import traceback
 from pathlib import Path
 
 import zoo
-from export import captioner, decoding_loop, seq2seq
+from export import captioner, decoding_loop, question_answerer, seq2seq
 from export.matrix import KEYS, export_format, export_key, loss_note, measured
+from export.question_answerer import Answerer
 from export.runtime import Runtime, median_ms
-from export.tflite import evaluate_tflite, gpu_delegate_report, to_tflite
+from export.tflite import check_int8_holds, evaluate_tflite, gpu_delegate_report, to_tflite
 from zoo import cards, decoding, registry
 from zoo import weights as store
 
@@ -65,6 +66,8 @@ def export_record(rec, fmt, quantize, test, out=None, write_card=False):
     if write_card and test.limit:
         raise ValueError("refusing to write export results measured on a subset (--eval-limit) into the card")
     model = zoo.load(rec["model"], weights=rec["tag"])
+    if quantize == "int8":
+        check_int8_holds(model)  # before measuring Keras on the test split
     result = EXPORTERS[registry.task(rec["model"])](model, rec, fmt, quantize, test, out)
     if write_card:
         write_cell(rec, export_key(fmt, quantize), result)
@@ -102,26 +105,31 @@ class _Outputs:
 
 def _saved_model(model, rec, check, out, metrics=None):
     """A SavedModel export (signatures "serving_default", dynamic batch, and "serving_batch1"),
-    reloaded and compared with Keras on `check`; `metrics(served)` measures the task metric through
+    reloaded and compared with Keras on `check` (an array, or a dict by input name); `metrics(served)` measures the task metric through
     the reloaded signature called like the model."""
     from export.saved_model import open_signatures, to_saved_model
 
     path = Path(out or f"{rec['model']}.{rec['tag']}_saved_model")
     report = to_saved_model(model, path, check_inputs=check)
     served = open_signatures(path)("serving_default")
-    (input_name,) = model.serving_signature()[0]
-    keras = model.serving_signature()[1]
-    one = check[:1]
-    output_name = sorted(keras(**{input_name: one}))[0]
+    input_names, keras = model.serving_signature()
+    feed = check if isinstance(check, dict) else {next(iter(input_names)): check}  # several inputs: by name
+    one = {name: values[:1] for name, values in feed.items()}
+    output_name = sorted(keras(**one))[0]
     return {
         "path": str(path),
         "size_kib": round(report.size_bytes / 1024, 1),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "check_inputs": report.checked_examples,
-        **(metrics(_Outputs(served, input_name, output_name)) if metrics else {}),
-        "latency_ms_batch1_saved_model": round(median_ms(lambda: served(**{input_name: one})), 3),
-        "latency_ms_batch1_keras": round(median_ms(lambda: keras(**{input_name: one})), 3),
+        **(metrics(_Outputs(served, next(iter(input_names)), output_name)) if metrics else {}),
+        "latency_ms_batch1_saved_model": round(median_ms(lambda: served(**one)), 3),
+        "latency_ms_batch1_keras": round(median_ms(lambda: keras(**one)), 3),
     }
+
+
+def _int8_float(report):
+    """An int8 file's record of what stayed float (`export.tflite.ExportReport.int8_float`)."""
+    return {"int8_float": report.int8_float} if report.int8_float is not None else {}
 
 
 def _classifier(model, rec, fmt, quantize, test, out):
@@ -147,6 +155,7 @@ def _classifier(model, rec, fmt, quantize, test, out):
     result = {
         "path": str(path),
         "size_kib": round(report.size_bytes / 1024, 1),
+        **_int8_float(report),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "top1_agreement_percent": round(100 * report.top1_agreement, 2),
         **gpu_delegate_report(path),
@@ -218,6 +227,7 @@ def _generator(model, rec, fmt, quantize, test, out):
     result = {
         "path": str(path),
         "size_kib": round(report.size_bytes / 1024, 1),
+        **_int8_float(report),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "check_inputs": report.checked_examples,
         **gpu_delegate_report(path),
@@ -249,6 +259,7 @@ def _language_model(model, rec, fmt, quantize, test, out):
     result = {
         "path": str(path),
         "size_kib": round(report.size_bytes / 1024, 1),
+        **_int8_float(report),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "top1_agreement_percent": round(100 * report.top1_agreement, 2),
         **gpu_delegate_report(path),
@@ -263,8 +274,41 @@ def _language_model(model, rec, fmt, quantize, test, out):
     return result
 
 
+def _question_answerer(model, rec, fmt, quantize, test, out):
+    """Images and question word ids → answer probabilities (and each hop's attention map): checked
+    on 256 test questions, int8 calibrated on 500 training questions, the test accuracy measured
+    through the file (`export.question_answerer.Answerer`)."""
+    inputs, _ = test.examples()
+    check = {name: values[:256] for name, values in inputs.items()}
+    keras_accuracy = _keras_metrics(rec, test, model)["accuracy"]
+    if fmt == "saved_model":  # checked against Keras on `check`; no test metric through it
+        return _saved_model(model, rec, check, out)
+    path = tflite_path(rec, quantize, out)
+    report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
+                       representative=test.calibration(500) if quantize == "int8" else None, check_inputs=check)
+    _write_sidecar(path, rec, quantize, {"question_answerer": question_answerer.metadata(model)}, {})
+    answerer = Answerer(path)
+    lite_accuracy = test.metrics(answerer)["accuracy"]
+    one = {name: values[:1] for name, values in inputs.items()}
+    result = {
+        "path": str(path),
+        "size_kib": round(report.size_bytes / 1024, 1),
+        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
+        "top1_agreement_percent": round(100 * report.top1_agreement, 2),
+        **gpu_delegate_report(path),
+        "test_accuracy_keras": keras_accuracy,
+        "test_accuracy_tflite": lite_accuracy,
+        "accuracy_change_points": round(lite_accuracy - keras_accuracy, 2),
+        "test_examples": len(inputs["questions"]),
+        "latency_ms_batch1_litert": round(median_ms(lambda: answerer(one)), 3),
+        "latency_ms_batch1_keras": round(median_ms(lambda: model(one, training=False)), 3),
+    }
+    _write_sidecar(path, rec, quantize, {"question_answerer": question_answerer.metadata(model)}, result)
+    return result
+
+
 EXPORTERS = {"classifier": _classifier, "translator": _decoding_loop, "captioner": _decoding_loop,
-             "generator": _generator, "language_model": _language_model}
+             "generator": _generator, "language_model": _language_model, "question_answerer": _question_answerer}
 
 
 def run_cells(records, test_set, keys=KEYS, only_missing=True, log=print):

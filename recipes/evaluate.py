@@ -1,10 +1,12 @@
 """Evaluation: the only code that writes a model card's test metrics (classification error, exact
 match for translators, BLEU and grounding for captioners, the variational bound for generators,
-bits per character for language models).
+bits per character for language models, the negative log-likelihood and OCR readability for stroke writers).
 
 `zoo eval NAME --weights TAG --write` loads the weights the card names (sha256-checked),
 runs the test split of the card's dataset, and stores the result and the command (`zoo.cards.Card.save`).
 """
+
+import dataclasses
 
 import numpy as np
 
@@ -195,6 +197,54 @@ def evaluate_questions(model, dataset, split="test", limit=None):
     return metrics
 
 
+def evaluate_strokes(model, dataset, split="test", limit=None, batch_size=64):
+    """A stroke writer's test negative log-likelihood L (Graves 2013, eq. 26) under teacher forcing:
+    nats per sequence (the mean over the split's lines) and per point (Σ L / Σ points). Lines go in
+    batches of similar length (sorted), each padded to its longest only (padding is not scored)."""
+    drawn = data.load_strokes(dataset, split, limit=limit)
+    order = np.argsort(drawn.lengths, kind="stable")
+    nll = points = 0.0
+    for start in range(0, len(order), batch_size):
+        rows = order[start : start + batch_size]
+        lines = dataclasses.replace(drawn, strokes=[drawn.strokes[i] for i in rows], lengths=drawn.lengths[rows])
+        out = model({"strokes": lines.padded(), "text": drawn.text_ids[rows]}, training=False)
+        nll += float(np.sum(np.asarray(out["nll"], np.float64)))
+        points += float(np.sum(np.asarray(out["points"], np.float64)))
+    return {"nll": round(nll / len(order), 2), "nll_per_point": round(nll / points, 4), "examples": len(order),
+            "split": split}
+
+
+READABILITY_LINES = 200  # test lines written and read by OCR (recipes/ocr.py measured its ground truth on 200)
+READABILITY_BIAS = 1.0  # Graves' sampling bias for those lines (b = 0: the model's own distribution)
+
+
+def readability(model, dataset, split="test", limit=READABILITY_LINES, bias=READABILITY_BIAS, batch_size=100):
+    """Whether the written lines can be read: Tesseract's character error rate (`recipes.ocr`, percent)
+    on the split's first `limit` texts written by `model.write` (bias b, seed 0) beside its CER on the
+    ground-truth strokes of the same texts; the share of writing steps at which the window's argmax
+    character does not move back (`window_monotone_percent`) and of lines that stopped by the window
+    passing the last character before 40 points a character (`stopped_percent`); None for both
+    without a window."""
+    from recipes import ocr
+
+    drawn = data.load_strokes(dataset, split, limit=limit)
+    written, stopped = [], []
+    for start in range(0, len(drawn), batch_size):
+        texts = drawn.texts[start : start + batch_size]
+        max_steps = 40 * max(map(len, texts))
+        written += model.write(texts, bias=bias, seed=start, max_steps=max_steps)
+        stopped += [len(w["strokes"]) < max_steps for w in written[-len(texts):]]
+    moves = [np.diff(w["phi"].argmax(1)) >= 0 for w in written if w["phi"].shape[1] and len(w["phi"]) > 1]
+    windowed = bool(model.conditional)
+    return {
+        "cer": round(ocr.strokes_error_rate([w["strokes"] for w in written], drawn.texts), 2),
+        "cer_ground_truth": round(ocr.strokes_error_rate(drawn.strokes, drawn.texts), 2),
+        "window_monotone_percent": round(100 * float(np.concatenate(moves).mean()), 2) if windowed and moves else None,
+        "stopped_percent": round(100 * float(np.mean(stopped)), 2) if windowed else None,
+        "readability_bias": bias, "readability_examples": len(drawn),
+    }
+
+
 # Per task, its test metrics in one pass (what export checks measure, `recipes.testset`); the
 # card's full evaluation adds a second decoding (`SECOND_DECODING`), its quick check uses `CHECKS`.
 TEST_METRICS = {
@@ -204,6 +254,7 @@ TEST_METRICS = {
     "captioner": evaluate_captions,  # beam 3
     "generator": evaluate_generator,
     "question_answerer": evaluate_questions,
+    "stroke_writer": evaluate_strokes,  # NLL only; the OCR readability runs with the card's evaluation (EXTRAS)
 }
 SECOND_DECODING = {
     "translator": lambda model, dataset, split, limit: {
@@ -212,6 +263,9 @@ SECOND_DECODING = {
         k: v for k, v in evaluate_captions(model, dataset, split, limit, beam_size=1).items()
         if k in tasks.get("captioner").check_keys}},
 }
+# Per task, what the card's evaluation adds beyond TEST_METRICS (`evaluate_record`).
+EXTRAS = {"stroke_writer": lambda model, dataset, split, limit: readability(
+    model, dataset, split, min(limit or READABILITY_LINES, READABILITY_LINES))}
 CHECKS = {**TEST_METRICS, "captioner": lambda model, dataset, split, limit: evaluate_captions(model, dataset, split, limit,
                                                                                             beam_size=1)}
 CHECK_EXAMPLES = 1000  # the card's quick reproduction, recomputed by tests/recipes/test_cards.py
@@ -253,6 +307,8 @@ def evaluate_record(name, tag="default", write=False, limit=None):
     if name == "ram":
         metrics["glimpses_on_item"], metrics["glimpses_on_item_by_step"] = glimpses_on_item(
             model, rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
+    if registry.task(name) in EXTRAS:
+        metrics.update(EXTRAS[registry.task(name)](model, rec["data"]["dataset"], rec["data"]["test_split"], limit))
     if write:
         metrics["check"] = check_metrics(model, rec["data"]["dataset"], rec["data"]["test_split"])
         card = cards.get(name, rec["tag"])

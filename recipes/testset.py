@@ -38,6 +38,13 @@ def questions(rec, split, limit=None):
     return {"images": data.for_model(drawn.images[drawn.scene]), "questions": data.for_model(drawn.questions)}, drawn.answers
 
 
+def test_strokes(rec, limit=None):
+    """A stroke writer's test lines: ({"strokes": float32 (N, T, 3) zero-padded to the longest,
+    "text": int32 ids (N, max_text_len)}, their texts)."""
+    drawn = data.load_strokes(rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
+    return {"strokes": drawn.padded(), "text": drawn.text_ids}, drawn.texts
+
+
 # Per task: the first test examples and what they should give (metrics: `recipes.evaluate.TEST_METRICS`).
 EXAMPLES = {
     "classifier": test_arrays,
@@ -46,6 +53,7 @@ EXAMPLES = {
     "captioner": test_scenes,
     "generator": lambda rec, limit=None: (None, None),  # draws from noise: no inputs
     "question_answerer": lambda rec, limit=None: questions(rec, rec["data"]["test_split"], limit),
+    "stroke_writer": test_strokes,
 }
 # Per task whose inputs are not one array of `data.load_arrays`: the first training inputs.
 CALIBRATION = {"question_answerer": lambda rec, n: questions(rec, "train", n)[0]}

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from recipes import configs, data, distribute
 from recipes.backup import EpochBackup
@@ -48,7 +49,8 @@ def model_config(recipe):
 
 def training_arrays(recipe, model, limit=None):
     """The recipe's train split in memory as NumPy (inputs, targets): images uint8 and labels, or
-    a text or caption model's teacher-forcing ids, a question answerer's images and questions, read (and encoded) once per run; with
+    a text or caption model's teacher-forcing ids, a question answerer's images and questions, a stroke
+    writer's padded strokes and text ids (and a dummy target), read (and encoded) once per run; with
     `fresh_data`, a function epoch → that epoch's draw (`data.fresh_draws`, `data.caption_pairs`)."""
     if data.get(recipe.data).kind == "captions":  # scenes drawn with seed + epoch, one reference each
         def draw(epoch):
@@ -59,6 +61,9 @@ def training_arrays(recipe, model, limit=None):
     if data.get(recipe.data).kind == "questions":  # each question with its scene's image (uint8)
         drawn = data.load_questions(recipe.data, "train", seed=recipe.seed, limit=limit)
         return {"images": drawn.images[drawn.scene], "questions": drawn.questions}, drawn.answers
+    if data.get(recipe.data).kind == "strokes":  # lines zero-padded to the longest; the loss needs no target
+        drawn = data.load_strokes(recipe.data, "train", seed=recipe.seed, limit=limit)
+        return {"strokes": drawn.padded(), "text": drawn.text_ids}, np.zeros(len(drawn), np.float32)
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
     if data.get(recipe.data).kind in ("image", "vector", "corpus"):  # parity bits; character windows

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The prepared GPU run (issue 31), from the repository root on the GPU machine:
 #   bash recipes/campaigns/device.sh MINUTES
-# Needs the bundle (`make gpu-bundle`, carried as .gpu). Installs the carried wheels, then times RAM's
-# training step against the PyTorch reference (benchmarks/ram_reference.py --training), then runs the
-# campaign queue recipes/campaigns/gpu.json for the rest of MINUTES from recipes/campaigns/state/.
-# Everything it returns is under $OUT: ram_training_throughput.txt, campaign.json, campaign.tar.NNN.
+# Needs the bundle (`make gpu-bundle`, carried as .gpu). Installs the carried wheels, then runs the
+# campaign queue recipes/campaigns/gpu.json for MINUTES from recipes/campaigns/state/. (RAM's training
+# throughput against the PyTorch reference was timed once, docs/training.md; it is not repeated.)
+# Everything it returns is under $OUT: campaign.json, campaign.tar.NNN.
 set -uo pipefail
 minutes=${1:?usage: device.sh MINUTES}
 out=${OUT:?set OUT to the folder that comes back}
@@ -13,7 +13,6 @@ python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upg
 export PYTHONPATH=/tmp/site:$PWD PYTHONUNBUFFERED=1 KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2
 . .gpu/env.sh
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-timeout 150 python3 benchmarks/ram_reference.py --reference .gpu/reference --training --runs 20 --batches 128 2>&1 | tee "$out/ram_training_throughput.txt"
 left=$(python3 -c "print(round($minutes - ($(date +%s) - $start) / 60, 2))")
 echo "campaign: $left minutes"
 python3 -m recipes.campaign recipes/campaigns/gpu.json --minutes "$left" --out "$out" --state recipes/campaigns/state --work /tmp/campaign

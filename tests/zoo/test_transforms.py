@@ -14,7 +14,7 @@ from zoo.inputs import ImageTransform
 BIG_RGB = np.random.default_rng(0).integers(0, 256, (240, 320, 3), dtype=np.uint8)
 
 
-@pytest.mark.parametrize("name", zoo.list_models())
+@pytest.mark.parametrize("name", zoo.list_models(pretrained=True))  # the input spec comes from the default card
 def test_every_image_model_transforms_a_big_rgb_image_to_its_input(name):
     from zoo import registry
 

@@ -78,7 +78,8 @@ def terminal_width():
 
 
 def metric(rec):
-    """The headline test metric of a card, as its task words it, or "not evaluated"."""
+    """The headline test metric of a card, as its task words it ("not evaluated" before `zoo eval`),
+    or "no pretrained weights yet" without a card."""
     from zoo import registry, tasks
 
-    return tasks.get(registry.task(rec["model"])).card_headline(rec) if rec else "not evaluated"
+    return tasks.get(registry.task(rec["model"])).card_headline(rec) if rec else "no pretrained weights yet"

@@ -67,7 +67,7 @@ def _saved_model(r):
 
 
 TFLITE_REPORTS = {"classifier": _classifier, "translator": _translator, "captioner": _captioner,
-                  "generator": _generator, "language_model": _language_model}
+                  "generator": _generator, "language_model": _language_model, "question_answerer": _classifier}
 
 
 def run(args):
@@ -79,3 +79,8 @@ def run(args):
     result = export_record(rec, args.format, args.quantize, TestSet(rec, args.eval_limit), args.out, args.write)
     report = _saved_model if args.format == "saved_model" else TFLITE_REPORTS[registry.task(args.name)]
     report(result)
+    if "int8_float" in result:
+        kept = result["int8_float"]
+        print(f"int8: float ops {', '.join(kept['float_op_types']) or 'none'}; model's own float choice: ops "
+              f"{', '.join(kept['added_ops']) or 'none'}, nodes {', '.join(kept['nodes']) or 'none'} "
+              f"({kept['nodes_matched']} matched); {kept['quantize_dequantize_ops']} QUANTIZE/DEQUANTIZE ops")

@@ -8,7 +8,8 @@ HELP = ("the export matrix (every pretrained model × SavedModel, TFLite fp32, f
 
 
 def add_arguments(parser):
-    parser.add_argument("--run", action="store_true", help="export and measure the cells the cards do not hold yet")
+    parser.add_argument("--run", action="store_true", dest="measure",
+                        help="export and measure the cells the cards do not hold yet")
     parser.add_argument("--again", action="store_true", help="with --run: measure every selected cell again")
     parser.add_argument("--models", nargs="*", help="only these models")
     parser.add_argument("--weights", nargs="*", help="only these weights tags")
@@ -25,7 +26,7 @@ def run(args):
 
     selected = [rec for rec in registry.all_records()
                 if (not args.models or rec["model"] in args.models) and (not args.weights or rec["tag"] in args.weights)]
-    if args.run:
+    if args.measure:
         keys = [matrix.export_key("saved_model" if f == "saved_model" else "tflite", f) for f in args.formats]
         records.run_cells(selected, TestSet, keys, only_missing=not args.again)
         selected = [registry.record(rec["model"], rec["tag"]) for rec in selected]

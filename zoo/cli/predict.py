@@ -10,12 +10,14 @@ import numpy as np
 from zoo.inputs import ImageTransform
 
 HELP = ("classify or caption an image (.png/.jpg/.npy), answer a question about it, translate a text, generate "
-        "images (DRAW) or continue a text (language models), with a model name or a .tflite file")
+        "images (DRAW), continue a text (language models) or write it by hand (stroke writers), with a model name or a "
+        ".tflite file")
 
 
 def add_arguments(parser):
     parser.add_argument("name", help="model name, or path to a .tflite file exported by `zoo export`")
-    parser.add_argument("input", help="image file; the text for a translator or language model; the PNG to write for a generator")
+    parser.add_argument("input", help="image file; the text for a translator, language model or stroke writer; the PNG "
+                                      "to write for a generator")
     parser.add_argument("question", nargs="?", help="the question about the image, for question answerers (quoted)")
     parser.add_argument("--beam", type=int, default=1, help="beam size for translators and captioners (1: greedy)")
     parser.add_argument("--weights", default="default", help="a weights tag (zoo info NAME; default: the model's default)")
@@ -25,6 +27,9 @@ def add_arguments(parser):
     parser.add_argument("--seed", type=int, default=0, help="seed of a generator's noise or a language model's sampling")
     parser.add_argument("--length", type=int, default=200, help="characters a language model adds")
     parser.add_argument("--temperature", type=float, default=0.8, help="a language model's sampling temperature (0: most likely)")
+    parser.add_argument("--out", default="handwriting.png", help="the PNG a stroke writer draws its line to")
+    parser.add_argument("--bias", type=float, default=0.5, help="a stroke writer's sampling bias (0: its own distribution; "
+                                                                "larger: neater)")
 
 
 def read_image(path, shape, resize):
@@ -82,6 +87,21 @@ def write_samples(images, path):
     print(f"wrote {n} generated images to {path}")
 
 
+def write_line(result, path):
+    """A written line (`write`'s result: strokes, the window φ) as a PNG (Pillow, no matplotlib), and
+    whether the window reached the end of the text."""
+    from PIL import Image
+
+    from zoo.pictures import strokes_image
+    from zoo.weights import atomic_path
+
+    with atomic_path(path) as tmp:
+        Image.fromarray(strokes_image(result["strokes"])).save(tmp, format="PNG")
+    phi = result["phi"]
+    where = (f"; the window ended on character {int(phi[-1].argmax()) + 1} of {phi.shape[1]}" if phi.size else "")
+    print(f"wrote {result['text']!r} in {len(result['strokes'])} points to {path}{where}")
+
+
 # A Keras model by task: what INPUT is and what is printed.
 MODEL = {
     "classifier": lambda model, args: print_classes(
@@ -93,6 +113,7 @@ MODEL = {
     "language_model": lambda model, args: print(args.input + model.complete(args.input, args.length, args.temperature, args.seed)),
     "question_answerer": lambda model, args: print_answer(*model.answer(
         read_image(args.input, model.image_shape, args.resize), [question(args)])),
+    "stroke_writer": lambda model, args: write_line(model.write([args.input], bias=args.bias, seed=args.seed)[0], args.out),
 }
 
 
@@ -148,9 +169,16 @@ def _lite_question_answerer(path, meta, args):  # INPUT is the image, then the q
     print_answer(*answerer.answer(read_image(args.input, answerer.image_shape, args.resize), [question(args)]))
 
 
+def _lite_stroke_writer(path, meta, args):  # INPUT is the text to write
+    from export.stroke_writer import Writer
+
+    write_line(Writer(path).write([args.input], bias=args.bias, seed=args.seed)[0], args.out)
+
+
 # An exported file by the task its sidecar names (a classifier's sidecar names none).
 LITE = {"translator": _lite_translator, "captioner": _lite_captioner, "generator": _lite_generator,
-        "language_model": _lite_language_model, "question_answerer": _lite_question_answerer}
+        "language_model": _lite_language_model, "question_answerer": _lite_question_answerer,
+        "stroke_writer": _lite_stroke_writer}
 
 
 def run(args):

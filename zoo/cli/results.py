@@ -21,6 +21,7 @@ PICTURES = {
     "grid_lstm_lm": (lambda rec: True, 4, "surprisal"),
     "show_attend_tell": (lambda rec: rec["config"]["attention"] != "none", 4, "attention"),
     "seq2seq": (lambda rec: bool((rec.get("metrics") or {}).get("by_length")), 6, "alignments"),
+    "vqa": (lambda rec: rec["config"].get("hops", 0) > 0, 6, "attention"),
 }
 
 
@@ -31,6 +32,7 @@ def add_arguments(parser):
     parser.add_argument("--results-page", default="docs/results.md", help="where the results tables go (default: docs/results.md)")
     parser.add_argument("--figures", metavar="DIR", help="write the figures (by-length and alignments of text models, RAM "
                                                          "glimpse paths, DRAW reads and drawings, …) to DIR")
+    parser.add_argument("--models", nargs="+", metavar="NAME", help="with --figures: only these models' figures")
 
 
 def results_markdown():
@@ -70,9 +72,10 @@ def models_markdown(pages="docs/models"):
     return "\n".join(lines) + "\n"
 
 
-def write_figures(directory):
+def write_figures(directory, models=None):
     """The attention pictures of `PICTURES`, DRAW's drawing as a GIF too; exact match by source
-    length per text dataset (one PNG each); Grid LSTM's parity accuracy against k. Returns the paths."""
+    length per text dataset (one PNG each); Grid LSTM's parity accuracy against k; of `models` only
+    (None: all). Returns the paths."""
     import zoo
     from recipes.testset import TestSet
     from zoo import registry
@@ -81,7 +84,8 @@ def write_figures(directory):
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
     curves, paths = {}, []
-    for rec in registry.all_records():
+    records = [rec for rec in registry.all_records() if models is None or rec["model"] in models]
+    for rec in records:
         which, n, suffix = PICTURES.get(rec["model"], (lambda rec: False, 0, ""))
         if not which(rec):
             continue
@@ -94,7 +98,7 @@ def write_figures(directory):
         by_length = (rec.get("metrics") or {}).get("by_length")
         if by_length:
             curves.setdefault(rec["data"]["dataset"], {})[rec["tag"]] = {k: v["exact_match"] for k, v in by_length.items()}
-    parity = [rec for rec in registry.all_records() if rec["model"] == "grid_lstm" and rec.get("metrics")]
+    parity = [rec for rec in records if rec["model"] == "grid_lstm" and rec.get("metrics")]
     if parity:
         paths.append(parity_accuracy_picture(parity, directory / "parity.accuracy_vs_k.png"))
     for dataset, by_tag in curves.items():
@@ -105,7 +109,7 @@ def write_figures(directory):
 
 def run(args):
     if args.figures:
-        for path in write_figures(args.figures):
+        for path in write_figures(args.figures, args.models):
             print(f"wrote {path}")
         return
     text = results_markdown()

@@ -66,6 +66,11 @@ class RecurrentAttentionModel(ImageClassifier):
     # beside Keras's.
     export_atol = 5e-2
     export_matching = 0.98
+    # Full int8 keeps the LSTM's gates (LOGISTIC, TANH, SPLIT) in float beside the export's default
+    # float ops: measured on cluttered100_fashion_mnist_lstm's 10,000 test images, −0.39 points
+    # against −0.67 with them in int8 (`python benchmarks/int8_debug.py ram --float-ops LOGISTIC
+    # TANH SPLIT`); every quantized op is then within 0.55 int8 steps of float.
+    int8_float_ops = ("LOGISTIC", "TANH", "SPLIT")
 
     def __init__(
         self,

@@ -34,6 +34,7 @@ from zoo.vocabulary import PAD, encode_questions
     summary="Stacked Attention Networks: answers a question about an image through question-guided attention "
     "hops over its grid of features, with each hop's attention map",
     paper="Yang, He, Gao, Deng, Smola. Stacked Attention Networks for Image Question Answering. CVPR 2016",
+    default_weights="scenes_fashion_mnist",
 )
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class StackedAttentionNetwork(keras.Model):
@@ -196,7 +197,8 @@ class StackedAttentionNetwork(keras.Model):
 
         images, ids = np.asarray(inputs["images"]), self.question_ids(inputs["questions"])
         words, confidence, maps = self.answer(images, ids)
-        truth = [None] * len(ids) if answers is None else [a if isinstance(a, str) else self.answers[a] for a in answers]
+        truth = [None] * len(ids) if answers is None else [a if a is None or isinstance(a, str) else self.answers[a]
+                                                           for a in answers]
         said = [w if t in (None, w) else f"{w} (truth: {t})" for w, t in zip(words, truth)]
         kind = f"{self.hops} hop{'s' * (self.hops > 1)}" if self.hops else ("no attention" if self.use_image else "blind, question only")
         return question_picture(images, [self.decode(q) for q in ids], said, confidence, maps, path,

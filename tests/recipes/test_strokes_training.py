@@ -1,0 +1,77 @@
+"""Training a stroke writer through the runner (`recipes.train.train` on a small recipe file, the
+first 16 lines of strokes_kjv) and its test NLL (`recipes.evaluate.evaluate_strokes`) against the
+model's own loss computed directly on the same lines padded together."""
+
+import shutil
+
+import keras
+import numpy as np
+import pytest
+
+from recipes import configs, data, train
+from recipes import evaluate as evaluation
+from recipes.testset import EXAMPLES
+from zoo import registry
+from zoo import weights as store
+
+SMALL = dict(units=8, layers=2, components=3, window=2)  # tests/zoo/test_conformance.py's, with the data's tokens
+LIMIT = 16
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the runner's 1-epoch check runs on TensorFlow here (JAX: `zoo train ... --epochs 1`)")
+    tmp = tmp_path_factory.mktemp("strokes")
+    recipe = configs.Recipe("handwriting_tiny", "handwriting", "tiny", "strokes_kjv", SMALL, epochs=1, batch_size=8,
+                            clipnorm=10.0)
+    path = tmp / "handwriting.tiny.recipe.json"
+    path.write_text(configs.to_json(recipe, limit=LIMIT))
+    card = train.train(str(path), out_dir=tmp / "out", run_dir=tmp / "run", verbose=0)
+    model = registry.build("handwriting", **card["config"])
+    model.build_for_inputs()
+    return card, store.load_into(model, tmp / "out" / card["file"])
+
+
+def test_the_runner_trains_a_stroke_writer_from_its_recipe(trained):
+    card, model = trained
+    assert card["config"]["tokens"] == data.info("strokes_kjv")["tokens"] and card["config"]["max_text_len"] == 25
+    assert card["data"]["train_examples"] == LIMIT and card["training"]["batch_size"] == 8
+    assert "clipped to norm 10.0" in card["training"]["optimizer"]
+    assert card["parameters"] == model.count_params()
+    inputs, targets = train.training_arrays(configs.get("handwriting_strokes_kjv"), model, limit=4)
+    drawn = data.load_strokes("strokes_kjv", "train", limit=4)
+    assert inputs["strokes"].shape == (4, drawn.lengths.max(), 3) and targets.shape == (4,)
+    np.testing.assert_array_equal(inputs["strokes"][0, : drawn.lengths[0]], drawn.strokes[0])
+    np.testing.assert_array_equal(inputs["text"], drawn.text_ids)
+
+
+def test_evaluate_strokes_is_the_direct_nll(trained):
+    _, model = trained
+    metrics = evaluation.evaluate_strokes(model, "strokes_kjv", "test", limit=6, batch_size=3)
+    inputs, texts = EXAMPLES["stroke_writer"]({"data": {"dataset": "strokes_kjv", "test_split": "test"}}, 6)
+    assert len(texts) == 6 and inputs["strokes"].shape[0] == 6
+    out = model(inputs)  # all 6 lines padded to the longest: padding is not scored
+    nll, points = np.asarray(out["nll"], np.float64), np.asarray(out["points"], np.float64)
+    np.testing.assert_array_equal(points, data.load_strokes("strokes_kjv", "test", limit=6).lengths)
+    assert np.isfinite(nll).all() and metrics["examples"] == 6 and metrics["split"] == "test"
+    assert metrics["nll"] == pytest.approx(nll.mean(), abs=0.01)
+    assert metrics["nll_per_point"] == pytest.approx(nll.sum() / points.sum(), abs=1e-4)
+    assert evaluation.TEST_METRICS["stroke_writer"] is evaluation.evaluate_strokes
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None, reason="OCR needs Debian's tesseract-ocr")
+def test_readability_reads_written_and_true_lines_of_the_same_texts():
+    from recipes import ocr
+    from tests.zoo.test_handwriting import hand_set_window
+
+    keras.utils.set_random_seed(0)
+    model = registry.build("handwriting", **{**SMALL, "tokens": data.info("strokes_kjv")["tokens"], "max_text_len": 25})
+    model.build_for_inputs()
+    hand_set_window(model, 0.05)  # the window moves 1/20 of a character a step: forward only, to the end
+    metrics = evaluation.readability(model, "strokes_kjv", "test", limit=3, bias=1.0)
+    drawn = data.load_strokes("strokes_kjv", "test", limit=3)
+    assert metrics["cer_ground_truth"] == round(ocr.strokes_error_rate(drawn.strokes, drawn.texts), 2)
+    assert metrics["cer"] > metrics["cer_ground_truth"]  # an untrained hand is not read
+    assert metrics["window_monotone_percent"] == 100.0 and metrics["stopped_percent"] == 100.0
+    assert metrics["readability_examples"] == 3 and evaluation.EXTRAS["stroke_writer"]
