@@ -18,7 +18,7 @@ import traceback
 from pathlib import Path
 
 import zoo
-from export import captioner, decoding_loop, question_answerer, seq2seq
+from export import captioner, decoding_loop, question_answerer, seq2seq, stroke_writer
 from export.matrix import KEYS, export_format, export_key, loss_note, measured
 from export.question_answerer import Answerer
 from export.runtime import Runtime, median_ms
@@ -308,7 +308,8 @@ def _question_answerer(model, rec, fmt, quantize, test, out):
 
 
 EXPORTERS = {"classifier": _classifier, "translator": _decoding_loop, "captioner": _decoding_loop,
-             "generator": _generator, "language_model": _language_model, "question_answerer": _question_answerer}
+             "generator": _generator, "language_model": _language_model, "question_answerer": _question_answerer,
+             "stroke_writer": stroke_writer.export_stroke_writer}
 
 
 def run_cells(records, test_set, keys=KEYS, only_missing=True, log=print):

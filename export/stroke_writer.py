@@ -168,7 +168,7 @@ def check_inputs(model, inputs, lines=CHECK_LINES, steps=CHECK_STEPS):
         feed = {"point": point, "bias": bias, **state, **({"text": text} if model.conditional else {})}
         rows.append(feed)
         out = serve(**feed)
-        state = {k: np.asarray(ops.convert_to_numpy(out[k])) for k in state}
+        state = {k: ops.convert_to_numpy(out[k]) for k in state}
         point = strokes[:, t]
     return {k: np.concatenate([r[k] for r in rows]).astype(np.int32 if k == "text" else np.float32) for k in rows[0]}
 

@@ -152,9 +152,9 @@ def test_matrix_prints_the_cards_cells_and_info_lists_them(capsys):
     main(["matrix", "--models", "cnn", "--weights", "mnist5k"])
     out = capsys.readouterr().out
     assert "| `cnn` | `mnist5k` |" in out and "KiB" in out and "not run yet" not in out
-    main(["info", "draw_classifier", "--weights", "cluttered100_fashion_mnist"])
+    main(["info", "draw_classifier", "--weights", "cluttered100_fashion_mnist_4g"])
     out = capsys.readouterr().out
-    assert "export tflite_int8:" in out and "why: Recurrent states that start at zero" in out
+    assert "export tflite_int8:" in out and "why: With its float choice" in out
 
 
 def test_export_saved_model_reports_parity_metric_and_latency(tmp_path, capsys):

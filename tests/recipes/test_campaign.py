@@ -41,7 +41,6 @@ def test_a_campaign_returns_files_that_load_evaluate_and_resume(tmp_path):
     assert rows["cnn_rts_mnist5k"]["status"] == "finished" and rows["cnn_rts_mnist5k"]["epochs"] == 1
     assert rows["grid_lstm_parity_16"]["status"] == "stopped" and rows["grid_lstm_parity_16"]["epochs"] >= 1
     assert "val_accuracy" in rows["grid_lstm_parity_16"]["last"]
-    assert summary["wall_seconds"] < 45
 
     state, weights = tmp_path / "state", tmp_path / "weights"
     campaign.unpack(out, state, weights)

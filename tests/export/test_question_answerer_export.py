@@ -1,0 +1,64 @@
+"""Question answerer export: the shipped `vqa` weights as a TFLite file that the LiteRT `Answerer`
+asks in words like the Keras model, and `zoo predict` on it without TensorFlow; the SavedModel cell;
+the evaluation's grounding geometry."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import zoo
+from export.question_answerer import Answerer
+from export.records import export_record
+from recipes import data
+from recipes.evaluate import attention_peaks_inside
+from recipes.testset import TestSet
+from tests.helpers import zoo_cli_without_tensorflow
+from zoo import registry
+
+QUESTIONS = data.load_questions("vqa_scenes_fashion_mnist", "test", limit=24)
+IMAGES = data.for_model(QUESTIONS.images[QUESTIONS.scene])
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    path = tmp_path_factory.mktemp("vqa") / "vqa.tflite"
+    rec = registry.record("vqa")
+    result = export_record(rec, "tflite", "fp32", TestSet(rec, limit=200), out=str(path))
+    return path, result
+
+
+def test_the_exported_answerer_answers_in_words_like_keras(exported):
+    path, result = exported
+    assert result["top1_agreement_percent"] == 100.0 and result["parity_max_abs_diff"] < 1e-4
+    assert result["test_accuracy_tflite"] == result["test_accuracy_keras"] and result["test_examples"] == 200
+    lite_words, lite_p, lite_maps = Answerer(path).answer(IMAGES, QUESTIONS.texts)
+    keras_words, keras_p, keras_maps = zoo.load("vqa").answer(IMAGES, QUESTIONS.texts)
+    assert lite_words == keras_words
+    np.testing.assert_allclose(lite_p, keras_p, atol=1e-4)
+    np.testing.assert_allclose(lite_maps, keras_maps, atol=1e-4)
+    assert lite_maps.shape == (24, 2, 8, 8)
+
+
+def test_zoo_predict_asks_the_tflite_file_without_tensorflow(exported, tmp_path):
+    path, _ = exported
+    image = tmp_path / "scene.png"
+    Image.fromarray(QUESTIONS.images[QUESTIONS.scene[0]][..., 0]).save(image)
+    run = zoo_cli_without_tensorflow(["predict", path, image, QUESTIONS.texts[0]])
+    assert run.returncode == 0, run.stderr
+    expected = Answerer(path).answer(IMAGES[:1], QUESTIONS.texts[:1])[0][0]
+    assert run.stdout.splitlines()[0].startswith(f"{expected}  (") and "hop 2@" in run.stdout
+    unknown = zoo_cli_without_tensorflow(["predict", path, image, "where is the purse?"])
+    assert unknown.returncode != 0 and "'purse'" in unknown.stderr
+
+
+def test_the_saved_model_takes_both_inputs_by_name(tmp_path):
+    rec = registry.record("vqa")
+    result = export_record(rec, "saved_model", "fp32", TestSet(rec, limit=64), out=str(tmp_path / "sm"))
+    assert result["parity_max_abs_diff"] < 1e-4 and result["check_inputs"] == 64
+
+
+def test_an_attention_peak_is_inside_a_box_by_its_cell_centre():
+    maps = np.zeros((4, 8, 8), np.float32)
+    maps[0, 0, 0] = maps[1, 7, 7] = maps[2, 3, 4] = maps[3, 0, 0] = 1  # cell centres (4, 4), (60, 60), (28, 36)
+    boxes = np.array([[0, 0, 8, 8], [56, 56, 64, 64], [0, 0, 28, 64], [-1, -1, -1, -1]])
+    assert attention_peaks_inside(maps, boxes, (64, 64)).tolist() == [True, True, False, False]
