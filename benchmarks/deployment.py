@@ -57,9 +57,15 @@ def _one_graph(model, rec, path):  # classifiers, language models: a batch of te
     return (lambda b: model.predict_on_batch(inputs[:b])), (lambda b: runtime(**{name: inputs[:b]}))
 
 
+def _question_answerer(model, rec, path):  # images and question ids in, by name
+    inputs, runtime = TestSet(rec).examples(32)[0], Runtime(path)
+    return (lambda b: model.predict_on_batch({k: v[:b] for k, v in inputs.items()})), \
+        (lambda b: runtime(**{k: v[:b] for k, v in inputs.items()}))
+
+
 # Per task: (Keras, LiteRT) callables of a batch size, for the file at `path`.
 TIMERS = {"translator": _translator, "captioner": _captioner, "generator": _generator,
-          "classifier": _one_graph, "language_model": _one_graph}
+          "classifier": _one_graph, "language_model": _one_graph, "question_answerer": _question_answerer}
 
 
 def measure(rec, runs, workdir):
@@ -94,7 +100,7 @@ def main():
     print(header)
     print("|" + "---|" * header.count(" | ") + "---|")
     with tempfile.TemporaryDirectory() as workdir:
-        for name in args.models or zoo.list_models():
+        for name in args.models or zoo.list_models(pretrained=True):
             tags = registry.records(name) if args.all else {registry.entry(name).default_weights: None}
             for tag in tags:
                 rec = registry.record(name, tag)

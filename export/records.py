@@ -132,6 +132,26 @@ def _int8_float(report):
     return {"int8_float": report.int8_float} if report.int8_float is not None else {}
 
 
+def _accuracy_cell(path, report, keras_accuracy, lite_accuracy, examples, lite_once, keras_once):
+    """The export cell of a model ranked by accuracy: the file's size (and what stayed float), its
+    parity with Keras, the test accuracy through it beside Keras's, and the batch-1 latency of each
+    (`lite_once`, `keras_once`: one call on one example)."""
+    return {
+        "path": str(path),
+        "size_kib": round(report.size_bytes / 1024, 1),
+        **_int8_float(report),
+        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
+        "top1_agreement_percent": round(100 * report.top1_agreement, 2),
+        **gpu_delegate_report(path),
+        "test_accuracy_keras": keras_accuracy,
+        "test_accuracy_tflite": lite_accuracy,
+        "accuracy_change_points": round(lite_accuracy - keras_accuracy, 2),
+        "test_examples": examples,
+        "latency_ms_batch1_litert": round(median_ms(lite_once), 3),
+        "latency_ms_batch1_keras": round(median_ms(keras_once), 3),
+    }
+
+
 def _classifier(model, rec, fmt, quantize, test, out):
     """Images (or bit vectors) → class probabilities: checked on 256 test inputs, int8 calibrated
     on 500 training inputs, test accuracy measured through the file."""
@@ -152,20 +172,8 @@ def _classifier(model, rec, fmt, quantize, test, out):
     runtime = Runtime(path)
     (input_name,) = runtime.input_details
     one = images[:1]
-    result = {
-        "path": str(path),
-        "size_kib": round(report.size_bytes / 1024, 1),
-        **_int8_float(report),
-        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
-        "top1_agreement_percent": round(100 * report.top1_agreement, 2),
-        **gpu_delegate_report(path),
-        "test_accuracy_keras": keras_accuracy,
-        "test_accuracy_tflite": lite_accuracy,
-        "accuracy_change_points": round(lite_accuracy - keras_accuracy, 2),
-        "test_examples": len(images),
-        "latency_ms_batch1_litert": round(median_ms(lambda: runtime(**{input_name: one})), 3),
-        "latency_ms_batch1_keras": round(median_ms(lambda: model(one, training=False)), 3),
-    }
+    result = _accuracy_cell(path, report, keras_accuracy, lite_accuracy, len(images),
+                            lambda: runtime(**{input_name: one}), lambda: model(one, training=False))
     _write_sidecar(path, rec, quantize, {"class_names": model.class_names, "input_spec": rec["input_spec"]}, result)
     return result
 
@@ -280,29 +288,17 @@ def _question_answerer(model, rec, fmt, quantize, test, out):
     through the file (`export.question_answerer.Answerer`)."""
     inputs, _ = test.examples()
     check = {name: values[:256] for name, values in inputs.items()}
-    keras_accuracy = _keras_metrics(rec, test, model)["accuracy"]
     if fmt == "saved_model":  # checked against Keras on `check`; no test metric through it
         return _saved_model(model, rec, check, out)
+    keras_accuracy = _keras_metrics(rec, test, model)["accuracy"]
     path = tflite_path(rec, quantize, out)
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
                        representative=test.calibration(500) if quantize == "int8" else None, check_inputs=check)
     _write_sidecar(path, rec, quantize, {"question_answerer": question_answerer.metadata(model)}, {})
     answerer = Answerer(path)
-    lite_accuracy = test.metrics(answerer)["accuracy"]
     one = {name: values[:1] for name, values in inputs.items()}
-    result = {
-        "path": str(path),
-        "size_kib": round(report.size_bytes / 1024, 1),
-        "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
-        "top1_agreement_percent": round(100 * report.top1_agreement, 2),
-        **gpu_delegate_report(path),
-        "test_accuracy_keras": keras_accuracy,
-        "test_accuracy_tflite": lite_accuracy,
-        "accuracy_change_points": round(lite_accuracy - keras_accuracy, 2),
-        "test_examples": len(inputs["questions"]),
-        "latency_ms_batch1_litert": round(median_ms(lambda: answerer(one)), 3),
-        "latency_ms_batch1_keras": round(median_ms(lambda: model(one, training=False)), 3),
-    }
+    result = _accuracy_cell(path, report, keras_accuracy, test.metrics(answerer)["accuracy"], len(inputs["questions"]),
+                            lambda: answerer(one), lambda: model(one, training=False))
     _write_sidecar(path, rec, quantize, {"question_answerer": question_answerer.metadata(model)}, result)
     return result
 

@@ -129,9 +129,9 @@ def test_bad_input_is_refused_with_what_was_expected():
         m({**x, "images": (x["images"] * 255).astype("uint8")})
     with pytest.raises(ValueError, match=r"expects images of shape \(batch, 64, 64, 1\); got shape \(3, 64, 64\)"):
         m({**x, "images": x["images"][..., 0]})
-    with pytest.raises(ValueError, match=r"'questions' as integer word ids of shape \(batch, 10\); got float32 \(3, 10\)"):
+    with pytest.raises(ValueError, match=r"question word ids as integers of shape \(batch, 10\), 0 = padding; got float32 \(3, 10\)"):
         m({**x, "questions": x["questions"].astype("float32")})
-    with pytest.raises(ValueError, match=r"'questions' as integer word ids of shape \(batch, 10\); got int32 \(3, 8\)"):
+    with pytest.raises(ValueError, match=r"question word ids as integers of shape \(batch, 10\), 0 = padding; got int32 \(3, 8\)"):
         m({**x, "questions": x["questions"][:, :8]})
     with pytest.raises(ValueError, match=r"word ids in \[0, 10\]; got ids from 0 to 11"):
         m({**x, "questions": np.where(x["questions"] == 1, 11, x["questions"])})

@@ -1,4 +1,4 @@
-"""What the zoo's models share: image input checking, class names, the export signature, the mean over tokens."""
+"""What the zoo's models share: image and token-id input checking, class names, the export signature, the mean over tokens."""
 
 import keras
 import numpy as np
@@ -32,6 +32,21 @@ def cell_centres(rows, columns):
     y, x = np.meshgrid((np.arange(rows) + 0.5) / rows * 2 - 1, (np.arange(columns) + 0.5) / columns * 2 - 1,
                        indexing="ij")
     return np.stack([y, x], -1).reshape(rows * columns, 2).astype("float32")
+
+
+def check_ids(model_name, ids, what, expected_shape, length_ok, vocabulary_size, hint=""):
+    """`ids` as int32 if they are integer `what` (e.g. "question word ids") of shape (batch, L) with
+    `length_ok(L)` (`expected_shape` says it in words) and, where concrete, values in
+    [0, vocabulary_size); else a one-line ValueError saying what model `model_name` expected and got."""
+    dtype, shape = keras.backend.standardize_dtype(ids.dtype), tuple(ids.shape)
+    if "int" not in dtype or len(shape) != 2 or (shape[1] is not None and not length_ok(shape[1])):
+        raise ValueError(f"model {model_name!r} expects {what} as integers of shape {expected_shape}, 0 = padding; "
+                         f"got {dtype} {shape}")
+    values = concrete(ids)
+    if values is not None and values.size and (values.min() < 0 or values.max() >= vocabulary_size):
+        raise ValueError(f"model {model_name!r} expects {what} in [0, {vocabulary_size - 1}]; got ids from "
+                         f"{values.min()} to {values.max()}.{hint}")
+    return ops.cast(ids, "int32")
 
 
 def check_images(model_name, images, image_shape):

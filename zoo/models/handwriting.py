@@ -27,7 +27,7 @@ from keras import ops
 
 from layers.mixture_density import MixtureDensity, mixture_parameters, negative_log_likelihood, sample
 from layers.soft_window import SoftWindow
-from zoo.models.base import concrete
+from zoo.models.base import check_ids
 from zoo.registry import register_model
 
 PAD = "<pad>"
@@ -123,15 +123,9 @@ class Handwriting(keras.Model):
         return ops.cast(strokes, "float32"), text
 
     def check_text(self, text):
-        shape, dtype = tuple(text.shape), keras.backend.standardize_dtype(text.dtype)
-        if "int" not in dtype or len(shape) != 2 or (shape[1] is not None and not 1 <= shape[1] <= self.max_text_len):
-            raise ValueError(f"model {self.name!r} expects text ids of shape (batch, U ≤ {self.max_text_len}) int32 "
-                             f"with 0 padding; got shape {shape} dtype {dtype}")
-        values = concrete(text)
-        if values is not None and values.size and (values.min() < 0 or values.max() >= len(self.tokens)):
-            raise ValueError(f"model {self.name!r} expects text ids in [0, {len(self.tokens) - 1}]; got ids from "
-                             f"{values.min()} to {values.max()}. Turn texts into ids with model.encode(texts).")
-        return ops.cast(text, "int32")
+        return check_ids(self.name, text, "text ids", f"(batch, U ≤ {self.max_text_len})",
+                         lambda n: 1 <= n <= self.max_text_len, len(self.tokens),
+                         " Turn texts into ids with model.encode(texts).")
 
     def encode(self, texts):
         """int32 (N, max_text_len): the ids of each text, 0-padded; a ValueError names unknown characters
