@@ -23,7 +23,7 @@ demo: $(STAMP)
 # (pytest-xdist), as most of a test's time is single-threaded Python and graph tracing.
 test: $(STAMP)
 	TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2
-	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_grid_lstm_lm.py tests/zoo/test_grid_lstm_image.py tests/zoo/test_show_attend_tell.py tests/zoo/test_vqa.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py tests/zoo/test_bad_input.py tests/zoo/test_conformance.py
+	KERAS_BACKEND=jax TF_CPP_MIN_LOG_LEVEL=2 $(BIN)/python -m pytest -n 2 tests/layers tests/zoo/test_models.py tests/zoo/test_ram.py tests/zoo/test_seq2seq.py tests/zoo/test_grid_lstm_model.py tests/zoo/test_grid_lstm_lm.py tests/zoo/test_grid_lstm_image.py tests/zoo/test_show_attend_tell.py tests/zoo/test_vqa.py tests/zoo/test_handwriting.py tests/zoo/test_draw.py tests/zoo/test_draw_classifier.py tests/zoo/test_bad_input.py tests/zoo/test_conformance.py
 
 # What a GPU campaign needs beside the tracked tree (docs/training.md, "GPU campaigns"): data files,
 # the Keras, namex and optree wheels, env.sh; prints the size that would travel without zoo/weights/.
