@@ -108,7 +108,7 @@ def cell_text(cell, reasons, model):
 
 def markdown(records):
     """The export matrix as a markdown table, with the reasons for missing cells as footnotes."""
-    lines = ["| model | weights | " + " | ".join(HEADERS) + " | LiteRT fp32 speed-up over Keras, batch 1 | GPU delegate (fp32) |",
+    lines = ["| model | weights | " + " | ".join(HEADERS) + " | LiteRT fp32 speed-up over the eager Keras call, batch 1 (see Fair speed) | GPU delegate (fp32) |",
              "|---|---|" + "---|" * len(HEADERS) + "---|---|"]
     reasons = {}
     for rec in records:

@@ -1,6 +1,7 @@
 """Evaluation: the only code that writes a model card's test metrics (classification error, exact
 match for translators, BLEU and grounding for captioners, the variational bound for generators,
-bits per character for language models, the negative log-likelihood and OCR readability for stroke writers).
+bits per character for language models, answer accuracy per question type and grounding per hop for
+question answerers, the negative log-likelihood and OCR readability for stroke writers).
 
 `zoo eval NAME --weights TAG --write` loads the weights the card names (sha256-checked),
 runs the test split of the card's dataset, and stores the result and the command (`zoo.cards.Card.save`).
@@ -275,7 +276,8 @@ def evaluate_model(model, dataset, split="test", limit=None):
     """The card's test metrics: top-1 error for classifiers (images, parity vectors); exact match
     (greedy, by length, and with beam size 3) for translators; BLEU, caption and grounding
     accuracy (beam 3, and greedy) for captioners; the negative variational bound for generators;
-    bits per character for language models."""
+    bits per character for language models; accuracy and grounding on the test and compositional
+    splits for question answerers; the negative log-likelihood for stroke writers."""
     task = registry.task(model)
     metrics = TEST_METRICS[task](model, dataset, split, limit)
     if task in SECOND_DECODING:

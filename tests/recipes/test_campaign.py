@@ -1,5 +1,6 @@
-"""A GPU campaign, run here on the CPU: two tiny recipes side by side in a 30-second time box; the
-returned files unpack, load, evaluate, and resume in a second campaign."""
+"""A GPU campaign, run here on the CPU: two tiny recipes side by side in a one-minute time box (a
+loaded CI machine needs more than 30 s to start JAX and finish the small one); the returned files
+unpack, load, evaluate, and resume in a second campaign."""
 
 import json
 import os
@@ -19,11 +20,11 @@ FINISHES = {"recipe": "cnn_rts_mnist5k", "epochs": 1, "limit": 128, "validation"
 STOPS = {"recipe": "grid_lstm_parity_16", "epochs": 100000, "limit": 256, "validation": 64}
 
 
-def run_campaign(tmp_path, name, entries, state=None):
+def run_campaign(tmp_path, name, entries, state=None, minutes=1.0):
     queue = tmp_path / f"{name}.json"
     queue.write_text(json.dumps({"entries": entries}))
     out = tmp_path / name
-    command = [sys.executable, "-m", "recipes.campaign", str(queue), "--minutes", "0.5", "--out", str(out),
+    command = [sys.executable, "-m", "recipes.campaign", str(queue), "--minutes", str(minutes), "--out", str(out),
                "--work", str(tmp_path / f"{name}-work"), *(["--state", str(state)] if state else [])]
     done = subprocess.run(command, capture_output=True, text=True, env=ENV, timeout=240)
     assert done.returncode == 0, done.stderr[-3000:]
