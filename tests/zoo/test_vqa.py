@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from zoo import registry
-from zoo.models.vqa import cell_centres
+from zoo.models.base import cell_centres
 
 TOKENS = ("<pad>", "what", "is", "at", "the", "top", "left", "right", "of", "bag", "?")
 ANSWERS = ("bag", "shoe", "nothing", "yes", "no")
