@@ -164,8 +164,7 @@ def test_the_unconditional_step_exports_to_tflite(tmp_path):
 def test_picture_writes_a_png(tmp_path):
     m = model()
     hand_set_window(m, 0.25)
-    references = [batch()["strokes"][0], batch()["strokes"][1]]
-    path = m.picture(["ab", "cab"], references, tmp_path / "lines.png")
+    path = m.picture({"strokes": batch()["strokes"][:2]}, ["ab", "cab"], tmp_path / "lines.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

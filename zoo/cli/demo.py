@@ -7,10 +7,10 @@ from zoo.cli import common
 
 HELP = "load each model's default weights, draw its attention, export and check it"
 EXAMPLES = {"classifier": 16, "language_model": 16, "translator": 6, "captioner": 4, "generator": 0,
-            "question_answerer": 6}  # drawn per task
+            "question_answerer": 6, "stroke_writer": 4}  # drawn per task
 LITE_METRIC = {"classifier": "test_accuracy_tflite", "translator": "test_exact_match_tflite",
                "captioner": "test_bleu4_tflite", "language_model": "test_bpc_tflite",
-               "question_answerer": "test_accuracy_tflite"}  # a generator's file has none
+               "question_answerer": "test_accuracy_tflite", "stroke_writer": "test_nll_tflite"}  # a generator's file has none
 
 
 def add_arguments(parser):

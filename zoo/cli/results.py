@@ -22,6 +22,7 @@ PICTURES = {
     "show_attend_tell": (lambda rec: rec["config"]["attention"] != "none", 4, "attention"),
     "seq2seq": (lambda rec: bool((rec.get("metrics") or {}).get("by_length")), 6, "alignments"),
     "vqa": (lambda rec: rec["config"].get("hops", 0) > 0, 6, "attention"),
+    "handwriting": (lambda rec: rec["config"].get("conditional", True), 4, "writing"),
 }
 
 

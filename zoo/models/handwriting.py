@@ -312,12 +312,14 @@ class Handwriting(keras.Model):
             results.append({"text": text, "strokes": strokes, "phi": windows[b, : length[b], :columns]})
         return results
 
-    def picture(self, texts, references, path, bias=0.5, seed=0):
-        """The paper's Figure 13: each text written (bias b), the text beneath and the window φ
-        (characters × time) beside; `references`, ground-truth strokes of the texts, drawn below if given."""
+    def picture(self, inputs, texts, path, bias=0.5, seed=0):
+        """The paper's Figure 13: each of `texts` written (bias b), the text beneath and the window φ
+        (characters × time) beside; the ground-truth strokes of the same texts (`inputs["strokes"]`,
+        as `TestSet.examples` gives them) drawn below where `inputs` is given."""
         from zoo.pictures import handwriting_picture
 
-        return handwriting_picture(self.write(texts, bias=bias, seed=seed), path, references,
+        references = None if inputs is None else list(np.asarray(inputs["strokes"]))
+        return handwriting_picture(self.write(list(texts), bias=bias, seed=seed), path, references,
                                    title=f"{self.name}: written with bias {bias:g}; right: the window φ")
 
     def get_config(self):
