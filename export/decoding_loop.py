@@ -8,10 +8,7 @@ A kind of loop is a `Driver` subclass (its `kind`, its decoding `method`, `metad
 `setup(meta)` and `step`) and a `signatures(model)` function; the rest is here.
 """
 
-import json
-from pathlib import Path
-
-from export.runtime import Runtime
+from export.runtime import Runtime, sidecar_metadata
 from export.tflite import convert_signatures, write_checked_decoder
 
 QUANTIZATIONS = (None, "float16", "dynamic")
@@ -34,12 +31,7 @@ class Driver:
     def __init__(self, path, meta=None, num_threads=None, signatures=None):
         """`path`: the `.tflite` file (its sidecar `path.json` holds `meta`); `signatures`: instead of
         LiteRT, a function name → runner (`export.saved_model.open_signatures` for a SavedModel)."""
-        if meta is None:
-            sidecar = Path(str(path) + ".json")
-            if not sidecar.exists():
-                raise FileNotFoundError(f"{sidecar} (the vocabulary written by the export) is missing")
-            meta = json.loads(sidecar.read_text())[self.kind]
-        self.meta = meta
+        self.meta = meta = sidecar_metadata(path, self.kind) if meta is None else meta
         self.setup(meta)
         signatures = signatures or (lambda name: Runtime(path, num_threads=num_threads, signature=name))
         self.encoder, self.decoder = signatures("encode"), signatures("step")

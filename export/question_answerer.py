@@ -6,12 +6,9 @@ only. The vocabularies come from the sidecar `FILE.tflite.json` (key "question_a
     words, probabilities, maps = answerer.answer(images, ["what is to the left of the bag?"])
 """
 
-import json
-from pathlib import Path
-
 import numpy as np
 
-from export.runtime import Runtime
+from export.runtime import Runtime, sidecar_metadata
 from zoo.vocabulary import encode_questions
 
 
@@ -25,11 +22,9 @@ class Answerer:
     """An exported question answerer, called like the Keras model (inputs dict → probabilities and
     attention maps) or asked in words (`answer`)."""
 
-    def __init__(self, path, num_threads=None):
-        sidecar = Path(str(path) + ".json")
-        if not sidecar.exists():
-            raise FileNotFoundError(f"{sidecar} (the vocabularies written by the export) is missing")
-        self.meta = json.loads(sidecar.read_text())["question_answerer"]
+    def __init__(self, path, meta=None, num_threads=None):
+        """`meta`: the vocabularies and sizes (`metadata(model)`); default: read from the sidecar."""
+        self.meta = sidecar_metadata(path, "question_answerer") if meta is None else meta
         self.runtime = Runtime(path, num_threads=num_threads)
         self.image_shape = tuple(self.meta["image_shape"])
 

@@ -105,15 +105,16 @@ class _Outputs:
 
 def _saved_model(model, rec, check, out, metrics=None):
     """A SavedModel export (signatures "serving_default", dynamic batch, and "serving_batch1"),
-    reloaded and compared with Keras on `check` (an array, or a dict by input name); `metrics(served)` measures the task metric through
-    the reloaded signature called like the model."""
+    reloaded and compared with Keras on `check` (an array, or a dict by input name); `metrics(served)`
+    measures the task metric through the reloaded signature called like the model."""
     from export.saved_model import open_signatures, to_saved_model
 
     path = Path(out or f"{rec['model']}.{rec['tag']}_saved_model")
     report = to_saved_model(model, path, check_inputs=check)
     served = open_signatures(path)("serving_default")
     input_names, keras = model.serving_signature()
-    feed = check if isinstance(check, dict) else {next(iter(input_names)): check}  # several inputs: by name
+    first = next(iter(input_names))
+    feed = check if isinstance(check, dict) else {first: check}  # several inputs: by name
     one = {name: values[:1] for name, values in feed.items()}
     output_name = sorted(keras(**one))[0]
     return {
@@ -121,7 +122,7 @@ def _saved_model(model, rec, check, out, metrics=None):
         "size_kib": round(report.size_bytes / 1024, 1),
         "parity_max_abs_diff": float(f"{report.max_abs_diff:.3g}"),
         "check_inputs": report.checked_examples,
-        **(metrics(_Outputs(served, next(iter(input_names)), output_name)) if metrics else {}),
+        **(metrics(_Outputs(served, first, output_name)) if metrics else {}),
         "latency_ms_batch1_saved_model": round(median_ms(lambda: served(**one)), 3),
         "latency_ms_batch1_keras": round(median_ms(lambda: keras(**one)), 3),
     }
@@ -294,12 +295,12 @@ def _question_answerer(model, rec, fmt, quantize, test, out):
     path = tflite_path(rec, quantize, out)
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize,
                        representative=test.calibration(500) if quantize == "int8" else None, check_inputs=check)
-    _write_sidecar(path, rec, quantize, {"question_answerer": question_answerer.metadata(model)}, {})
-    answerer = Answerer(path)
+    meta = question_answerer.metadata(model)
+    answerer = Answerer(path, meta=meta)
     one = {name: values[:1] for name, values in inputs.items()}
     result = _accuracy_cell(path, report, keras_accuracy, test.metrics(answerer)["accuracy"], len(inputs["questions"]),
                             lambda: answerer(one), lambda: model(one, training=False))
-    _write_sidecar(path, rec, quantize, {"question_answerer": question_answerer.metadata(model)}, result)
+    _write_sidecar(path, rec, quantize, {"question_answerer": meta}, result)
     return result
 
 

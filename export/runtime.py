@@ -4,7 +4,9 @@ Imports only NumPy and `ai-edge-litert` (or the old `tflite-runtime` where it st
 imports), never TensorFlow, so it runs on edge devices.
 """
 
+import json
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +20,15 @@ def median_ms(fn, runs=50):
         fn()
         times.append(time.perf_counter() - start)
     return 1000 * float(np.median(times))
+
+
+def sidecar_metadata(path, kind):
+    """What a driver needs besides the graphs of the exported `path` (vocabularies, sizes): the `kind`
+    entry of the sidecar `path.json` that `zoo export` wrote beside it; a one-line error when missing."""
+    sidecar = Path(str(path) + ".json")
+    if not sidecar.exists():
+        raise FileNotFoundError(f"{sidecar} (the vocabularies and sizes written by the export beside {path}) is missing")
+    return json.loads(sidecar.read_text())[kind]
 
 
 def _interpreter_class():

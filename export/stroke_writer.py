@@ -13,13 +13,14 @@ from the sidecar `FILE.tflite.json` (key "stroke_writer").
     Writer("handwriting.tflite").write(["hello world"], bias=1.0)[0]["strokes"]
 """
 
-import json
 import math
 from pathlib import Path
 
 import numpy as np
 
-from export.runtime import Runtime, median_ms
+from export.runtime import Runtime, median_ms, sidecar_metadata
+from zoo.decoding import passed_end
+from zoo.vocabulary import encode_characters
 
 QUANTIZATIONS = ("fp32", "float16", "dynamic")
 CHECK_LINES, CHECK_STEPS = 8, 32  # real states for the parity check: 8 test lines, 32 teacher-forced steps each
@@ -36,28 +37,13 @@ class Writer:
     called like the model, its teacher-forced negative log-likelihood."""
 
     def __init__(self, path, meta=None, num_threads=None):
-        if meta is None:
-            sidecar = Path(str(path) + ".json")
-            if not sidecar.exists():
-                raise FileNotFoundError(f"{sidecar} (the tokens and sizes written by the export) is missing")
-            meta = json.loads(sidecar.read_text())["stroke_writer"]
-        self.meta, self.conditional = meta, bool(meta["conditional"])
+        self.meta = meta = sidecar_metadata(path, "stroke_writer") if meta is None else meta
+        self.conditional = bool(meta["conditional"])
         self.runtime = Runtime(path, num_threads=num_threads)
-        self.index = {t: i for i, t in enumerate(meta["tokens"]) if i}
 
     def encode(self, texts):
-        """int32 (N, max_text_len) ids of `texts`, 0-padded; a ValueError names what is not allowed."""
-        if isinstance(texts, str) or not all(isinstance(t, str) and t for t in texts):
-            raise ValueError(f"expected a list of non-empty texts; got {texts!r}")
-        longest = self.meta["max_text_len"]
-        ids = np.zeros((len(texts), longest), np.int32)
-        for row, text in enumerate(texts):
-            unknown = sorted(set(text) - set(self.index))
-            if unknown or len(text) > longest:
-                raise ValueError(f"expected texts of at most {longest} characters of {''.join(self.meta['tokens'][1:])!r}; "
-                                 f"got {text!r}" + (f" (unknown: {unknown})" if unknown else ""))
-            ids[row, : len(text)] = [self.index[c] for c in text]
-        return ids
+        """int32 (N, max_text_len) ids of `texts`, 0-padded (`vocabulary.encode_characters`)."""
+        return encode_characters(texts, self.meta["tokens"], self.meta["max_text_len"])
 
     def initial_state(self, batch):
         """Zero states by input name, as `Handwriting.initial_state`."""
@@ -90,7 +76,7 @@ class Writer:
             out = self.step(point, ids, bias, state)
             state = {k: out[k] for k in state}
             if self.conditional:
-                done = (out["phi_end"] > out["phi"].max(-1)) & (length == max_steps)  # `Handwriting.write`'s rule
+                done = passed_end(out["phi"], out["phi_end"]) & (length == max_steps)
                 length[done] = t
                 if (length < max_steps).all():
                     break

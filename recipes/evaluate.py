@@ -7,8 +7,6 @@ question answerers, the negative log-likelihood and OCR readability for stroke w
 runs the test split of the card's dataset, and stores the result and the command (`zoo.cards.Card.save`).
 """
 
-import dataclasses
-
 import numpy as np
 
 import zoo
@@ -153,9 +151,7 @@ def answer_questions(model, drawn, batch_size=256):
     `vqa.Questions` split, batch by batch (images looked up per question)."""
     predictions, maps = [], []
     for start in range(0, len(drawn.answers), batch_size):
-        rows = slice(start, start + batch_size)
-        inputs = {"images": data.for_model(drawn.images[drawn.scene[rows]]),
-                  "questions": data.for_model(drawn.questions[rows])}
+        inputs = {name: data.for_model(values) for name, values in drawn.inputs(slice(start, start + batch_size)).items()}
         probabilities, attention = model(inputs, training=False, return_attention=True)
         predictions.append(np.argmax(np.asarray(probabilities), -1))
         maps.append(np.asarray(attention))
@@ -206,9 +202,7 @@ def evaluate_strokes(model, dataset, split="test", limit=None, batch_size=64):
     order = np.argsort(drawn.lengths, kind="stable")
     nll = points = 0.0
     for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        lines = dataclasses.replace(drawn, strokes=[drawn.strokes[i] for i in rows], lengths=drawn.lengths[rows])
-        out = model({"strokes": lines.padded(), "text": drawn.text_ids[rows]}, training=False)
+        out = model(drawn.inputs(order[start : start + batch_size]), training=False)
         nll += float(np.sum(np.asarray(out["nll"], np.float64)))
         points += float(np.sum(np.asarray(out["points"], np.float64)))
     return {"nll": round(nll / len(order), 2), "nll_per_point": round(nll / points, 4), "examples": len(order),

@@ -35,14 +35,14 @@ def questions(rec, split, limit=None):
     """A question answerer's questions of a split: ({"images": float32 in [0, 1], one per question,
     "questions": word ids int32}, answer ids)."""
     drawn = data.load_questions(rec["data"]["dataset"], split, limit=limit)
-    return {"images": data.for_model(drawn.images[drawn.scene]), "questions": data.for_model(drawn.questions)}, drawn.answers
+    return {name: data.for_model(values) for name, values in drawn.inputs().items()}, drawn.answers
 
 
 def test_strokes(rec, limit=None):
     """A stroke writer's test lines: ({"strokes": float32 (N, T, 3) zero-padded to the longest,
     "text": int32 ids (N, max_text_len)}, their texts)."""
     drawn = data.load_strokes(rec["data"]["dataset"], rec["data"]["test_split"], limit=limit)
-    return {"strokes": drawn.padded(), "text": drawn.text_ids}, drawn.texts
+    return drawn.inputs(), drawn.texts
 
 
 # Per task: the first test examples and what they should give (metrics: `recipes.evaluate.TEST_METRICS`).

@@ -60,10 +60,10 @@ def training_arrays(recipe, model, limit=None):
         return draw if recipe.fresh_data else draw(0)
     if data.get(recipe.data).kind == "questions":  # each question with its scene's image (uint8)
         drawn = data.load_questions(recipe.data, "train", seed=recipe.seed, limit=limit)
-        return {"images": drawn.images[drawn.scene], "questions": drawn.questions}, drawn.answers
+        return drawn.inputs(), drawn.answers
     if data.get(recipe.data).kind == "strokes":  # lines zero-padded to the longest; the loss needs no target
         drawn = data.load_strokes(recipe.data, "train", seed=recipe.seed, limit=limit)
-        return {"strokes": drawn.padded(), "text": drawn.text_ids}, np.zeros(len(drawn), np.float32)
+        return drawn.inputs(), np.zeros(len(drawn), np.float32)
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
     if data.get(recipe.data).kind in ("image", "vector", "corpus"):  # parity bits; character windows

@@ -1,8 +1,9 @@
 """Greedy and beam-search decoding over a decoder step, a generator's noise, and text sampling, in NumPy.
 
 The same code drives the Keras models (`Seq2Seq.translate`, `ShowAttendTell.caption`,
-`Draw.generate`, `GridLSTMLanguageModel.complete`) and their exported LiteRT files
-(`export.seq2seq`, `export.captioner`, `zoo predict` on a DRAW or language-model `.tflite`),
+`Draw.generate`, `GridLSTMLanguageModel.complete`, `Handwriting.write`'s stopping rule) and their
+exported LiteRT files (`export.seq2seq`, `export.captioner`, `export.stroke_writer`, `zoo predict` on a
+DRAW or language-model `.tflite`),
 so the two decode identically. Imports NumPy only.
 
 A step is `step(tokens, state, t) -> (log_probs, state, alignment)`: tokens (N,) the previous
@@ -186,3 +187,10 @@ def continue_text(next_probabilities, ids, tokens, context, pad_id, length, temp
         ids.append(k)
         text.append(tokens[k])
     return "".join(text)
+
+
+def passed_end(phi, phi_end):
+    """Graves' stopping rule for writing (2013, section 5.2): φ(t, U + 1) > φ(t, u) for every u ≤ U,
+    per row of φ (B, U) (0 at padded u) and φ(t, U + 1) (B,); the same for `Handwriting.write` and
+    the LiteRT `export.stroke_writer.Writer`."""
+    return np.asarray(phi_end) > np.asarray(phi).max(-1)

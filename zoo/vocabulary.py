@@ -102,16 +102,17 @@ def question_words(text):
     return re.findall(r"[^\s?;,]+|[?;,]", str(text).lower())
 
 
-def encode_questions(questions, tokens, max_len, who="the model"):
+def encode_questions(questions, tokens, max_len, who="the model", truncate=False):
     """int32 (Q, max_len): the word ids (`question_words`) of question strings, 0-padded. Unknown
     words become "<unk>" in a vocabulary that has it (CLEVR's) and are refused otherwise, naming
-    them; too long questions are refused. `who` names the reader in the errors."""
+    them; too long questions are refused, or with `truncate` cut at max_len (a dataset's longest).
+    `who` names the reader in the errors."""
     if isinstance(questions, str):
         raise ValueError(f"{who} takes a list of questions; wrap a single one in a list")
     index = {t: i for i, t in enumerate(tokens)}
     ids = np.zeros((len(questions), max_len), np.int32)
     for row, text in enumerate(questions):
-        words = question_words(text)
+        words = question_words(text)[:max_len] if truncate else question_words(text)
         unknown = [w for w in words if w not in index]
         if unknown and UNK not in index:
             raise ValueError(f"{who} does not know the word(s) {', '.join(map(repr, unknown))} of {text!r}; "
@@ -119,4 +120,20 @@ def encode_questions(questions, tokens, max_len, who="the model"):
         if not words or len(words) > max_len:
             raise ValueError(f"{who} reads questions of 1 to {max_len} words; {text!r} has {len(words)}")
         ids[row, : len(words)] = [index.get(w, index.get(UNK)) for w in words]
+    return ids
+
+
+def encode_characters(texts, tokens, max_len):
+    """int32 (N, max_len): the ids of each text's characters in `tokens` (tokens[0] is padding),
+    0-padded; a ValueError names unknown characters and texts too long."""
+    if isinstance(texts, str) or not all(isinstance(t, str) and t for t in texts):
+        raise ValueError(f"expected a list of non-empty texts; got {texts!r}")
+    index = {t: i for i, t in enumerate(tokens) if i}
+    ids = np.zeros((len(texts), max_len), np.int32)
+    for row, text in enumerate(texts):
+        unknown = sorted(set(text) - set(index))
+        if unknown or len(text) > max_len:
+            raise ValueError(f"expected texts of at most {max_len} characters of {''.join(tokens[1:])!r}; got {text!r}"
+                             + (f" (unknown: {unknown})" if unknown else ""))
+        ids[row, : len(text)] = [index[c] for c in text]
     return ids

@@ -261,7 +261,7 @@ class Questions(Dataset):
     def _preview(self, path, split, n, seed):
         drawn = self.load(split, seed, n)
         said = [(int(s), text, drawn.answer_words[a]) for s, text, a in zip(drawn.scene, drawn.texts, drawn.answers)]
-        images = drawn.images[drawn.scene]
+        images = drawn.inputs()["images"]
         if images.shape[-1] == 3:  # the grid draws one channel: RGB as luma
             images = np.rint(images @ np.array([0.299, 0.587, 0.114]))[..., None].astype(np.uint8)
         titles = [textwrap.fill(f"{text} → {answer}", 20) for _, text, answer in said]

@@ -255,13 +255,19 @@ class Strokes:
     def __len__(self):
         return len(self.strokes)
 
-    def padded(self, length=None):
-        """float32 (N, length, 3): the strokes, zero rows after each (default length: the longest)."""
-        length = int(self.lengths.max(initial=0)) if length is None else length
-        out = np.zeros((len(self), length, 3), np.float32)
-        for row, stroke in zip(out, self.strokes):
-            row[:min(length, len(stroke))] = stroke[:length]
+    def padded(self, rows=None):
+        """float32 (n, T, 3): the strokes of lines `rows` (all if None), zero rows after each up to the
+        longest of them."""
+        strokes = self.strokes if rows is None else [self.strokes[i] for i in rows]
+        out = np.zeros((len(strokes), max(map(len, strokes), default=0), 3), np.float32)
+        for row, stroke in zip(out, strokes):
+            row[: len(stroke)] = stroke
         return out
+
+    def inputs(self, rows=None):
+        """A stroke writer's inputs for lines `rows` (all if None): {"strokes": `padded(rows)`, "text":
+        their ids}."""
+        return {"strokes": self.padded(rows), "text": self.text_ids if rows is None else self.text_ids[rows]}
 
 
 def _raw_lines(split, seed, count):

@@ -37,7 +37,7 @@ import functools
 import numpy as np
 
 from recipes.data import kinds, scenes, sources
-from zoo.vocabulary import question_words
+from zoo.vocabulary import encode_questions, question_words
 
 QUESTION_TYPES = ("what", "where", "exists", "count", "size", "relational")
 PHRASINGS = {  # the last phrasing of each type is held out for the compositional split
@@ -160,18 +160,10 @@ class Questions:
     def __len__(self):
         return len(self.answers)
 
-
-def _encode(texts, tokens, max_len, unknown=None):
-    """int32 (len(texts), max_len) ids of each text's words (cut at max_len), 0-padded; a word not in
-    `tokens` becomes id `unknown` (None: a ValueError naming it)."""
-    index = {w: i for i, w in enumerate(tokens)}
-    ids = np.zeros((len(texts), max_len), np.int32)
-    for row, text in enumerate(texts):
-        words = question_words(text)[:max_len]
-        if unknown is None and any(w not in index for w in words):
-            raise ValueError(f"expected words of the vocabulary; got {[w for w in words if w not in index]} in {text!r}")
-        ids[row, : len(words)] = [index.get(w, unknown) for w in words]
-    return ids
+    def inputs(self, rows=slice(None)):
+        """A question answerer's inputs for questions `rows`, as stored: {"images": uint8, each
+        question's scene, "questions": word ids}."""
+        return {"images": self.images[self.scene[rows]], "questions": self.questions[rows]}
 
 
 PER_QUESTION = ("scene", "questions", "answers", "types", "boxes", "held_out_pair", "held_out_phrasing", "texts")
@@ -269,8 +261,9 @@ def _generate(base, split, seed, count, source, data_dir):
     slots = np.array([r[3:5] for r in rows], np.int64).reshape(-1, 2)
     boxes = np.where(slots[..., None] >= 0, drawn.boxes[scene[:, None], slots], -1)
     words = tokens(base)
+    ids = encode_questions(texts, words, MAX_QUESTION_LEN, "the question generator")
     return _read_only(Questions(
-        drawn.images, scene, _encode(texts, words, MAX_QUESTION_LEN), np.array([r[2] for r in rows], np.int64),
+        drawn.images, scene, ids, np.array([r[2] for r in rows], np.int64),
         np.array([r[1] for r in rows], np.int64), boxes.astype(np.int64), np.array([r[5] for r in rows], bool),
         np.array([r[6] == len(PHRASINGS[QUESTION_TYPES[r[1]]]) - 1 for r in rows], bool), texts, words, answers_,
         list(QUESTION_TYPES)))
@@ -354,8 +347,9 @@ def load_clevr(split="train", limit=None, data_dir=None, size=CLEVR_SIZE):
     keep = [k for k, a in enumerate(answers) if a in answer_id][:limit]
     texts, images = [texts[k] for k in keep], images[: scene[keep[-1]] + 1 if keep else 0]
     kinds_ = [0 if answers[k] in ("yes", "no") else 1 if answers[k].isdigit() else 2 for k in keep]
+    ids = encode_questions(texts, words, CLEVR_MAX_QUESTION_LEN, "CLEVR", truncate=True)  # the longest cut
     return _read_only(Questions(
-        images, np.array([scene[k] for k in keep], np.int64), _encode(texts, words, CLEVR_MAX_QUESTION_LEN, unknown=1),
+        images, np.array([scene[k] for k in keep], np.int64), ids,
         np.array([answer_id[answers[k]] for k in keep], np.int64), np.array(kinds_, np.int64),
         np.full((len(keep), 2, 4), -1, np.int64), np.zeros(len(keep), bool), np.zeros(len(keep), bool), texts, words,
         answers_, list(CLEVR_TYPES)))

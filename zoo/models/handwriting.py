@@ -27,8 +27,10 @@ from keras import ops
 
 from layers.mixture_density import MixtureDensity, mixture_parameters, negative_log_likelihood, sample
 from layers.soft_window import SoftWindow
+from zoo.decoding import passed_end
 from zoo.models.base import check_ids
 from zoo.registry import register_model
+from zoo.vocabulary import encode_characters
 
 PAD = "<pad>"
 TOKENS = (PAD, " ", *string.ascii_letters, ".", ",", "'")
@@ -36,12 +38,6 @@ TOKENS = (PAD, " ", *string.ascii_letters, ".", ",", "'")
 # handwriting take ~15–25 points a character, and a window that starts at 1 character a step has
 # left the text before the pen has written its first letter.
 WINDOW_STEP = 0.05
-
-
-def passed_end(phi, phi_end):
-    """Graves' stopping rule (section 5.2), NumPy: φ(t, U + 1) > φ(t, u) for every u ≤ U, per row of
-    φ (B, U) (0 at padded u) and φ(t, U + 1) (B,)."""
-    return np.asarray(phi_end) > np.asarray(phi).max(-1)
 
 
 @register_model(
@@ -82,7 +78,6 @@ class Handwriting(keras.Model):
             raise ValueError(f"max_text_len, units, layers, components and window must be positive; got "
                              f"{max_text_len}, {units}, {layers}, {components}, {window}")
         self.conditional = bool(conditional)
-        self.index = {t: i for i, t in enumerate(self.tokens) if i}
         self.lstms = [keras.layers.LSTM(self.units, return_sequences=True, name=f"lstm_{n + 1}")
                       for n in range(self.num_layers)]
         self.window = (SoftWindow(self.window_components, initial_step=WINDOW_STEP, name="window")
@@ -128,19 +123,8 @@ class Handwriting(keras.Model):
                          " Turn texts into ids with model.encode(texts).")
 
     def encode(self, texts):
-        """int32 (N, max_text_len): the ids of each text, 0-padded; a ValueError names unknown characters
-        and texts too long."""
-        if isinstance(texts, str) or not all(isinstance(t, str) and t for t in texts):
-            raise ValueError(f"expected a list of non-empty texts; got {texts!r}")
-        ids = np.zeros((len(texts), self.max_text_len), np.int32)
-        for row, text in enumerate(texts):
-            unknown = sorted(set(text) - set(self.index))
-            if unknown or len(text) > self.max_text_len:
-                raise ValueError(f"expected texts of at most {self.max_text_len} characters of "
-                                 f"{''.join(self.tokens[1:])!r}; got {text!r}"
-                                 + (f" (unknown: {unknown})" if unknown else ""))
-            ids[row, : len(text)] = [self.index[c] for c in text]
-        return ids
+        """int32 (N, max_text_len): the ids of each text, 0-padded (`vocabulary.encode_characters`)."""
+        return encode_characters(texts, self.tokens, self.max_text_len)
 
     @staticmethod
     def lengths(strokes):

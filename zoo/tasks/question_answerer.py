@@ -1,6 +1,6 @@
 """Question answerer: (image, question) → answer, with each hop's attention map; ranked by answer
-accuracy on the compositional test split, with grounding (the share of questions whose referenced
-item holds the attention peak)."""
+accuracy on the test split, shown beside the compositional split's and grounding (the share of
+questions whose referenced item holds the attention peak)."""
 
 from zoo.tasks.base import Task, examples, trained
 
