@@ -446,6 +446,26 @@ def op_counts(path):
                                for op in interpreter._get_ops_details())
 
 
+def file_bytes(path):
+    """Where the bytes of a `.tflite` file go: {"file": its size, "constants": the weights and other
+    constant tensors' data, "quantization": their scales and zero points (4 + 8 bytes a channel),
+    "names": tensor names, "graph": the rest (the tables of tensors, ops and buffers), "tensors",
+    "ops": counts over all subgraphs}. An unrolled loop repeats its graph once per step, and int8
+    cannot shrink that part."""
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    data = Path(path).read_bytes()
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(data))
+    constants = sum(len(b.data) for b in model.buffers if b.data is not None)
+    tensors = [t for graph in model.subgraphs for t in graph.tensors]
+    channels = sum(len(t.quantization.scale) for t in tensors
+                   if t.quantization is not None and t.quantization.scale is not None)
+    names = sum(len(t.name or b"") for t in tensors)
+    return {"file": len(data), "constants": constants, "quantization": 12 * channels, "names": names,
+            "graph": len(data) - constants - 12 * channels - names, "tensors": len(tensors),
+            "ops": sum(len(graph.operators) for graph in model.subgraphs)}
+
+
 def gpu_delegate_report(path):
     """What TensorFlow's model analyzer says of `path` under the TFLite GPU delegate: {"gpu_delegate":
     "compatible"} or {"gpu_delegate": "incompatible", "gpu_delegate_issues": [its warnings, at most 5]}.

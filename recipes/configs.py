@@ -222,20 +222,22 @@ def draw_family(data, epochs, description):
     ]
 
 
-def handwriting_family(data, epochs, units, layers):
+def handwriting_family(data, epochs, units, layers, size=""):
     """Graves' handwriting synthesis (2013, section 5) on pen trajectories and its baseline, the same
     network without the soft window (section 4's unconditional model, `conditional=False`): one size
     (`layers` LSTMs of `units`, 20 output Gaussians, 10 window Gaussians), one schedule (batch 64,
     Adam with gradients clipped to norm 10: the loss is summed over a line's ~200 points and Graves
     clipped too). The conditional model's test NLL against the baseline's says what reading the
     text buys. GPU recipes: on the shared 2-core CPU a step of 64 lines (padded to 388 points) took
-    ~5 s with TensorFlow and ~3 s with JAX, so an epoch of 20,000 lines ~15-30 minutes, 30 epochs a day."""
+    ~5 s with TensorFlow and ~3 s with JAX, so an epoch of 20,000 lines ~15-30 minutes, 30 epochs a day.
+    Training batches lines of about one length (`data.LengthBuckets`), which cuts that ~2×. `size`
+    names a smaller family (e.g. "_128": the tags `strokes_kjv_128` and `strokes_kjv_128_unconditional`)."""
     base = {"units": units, "layers": layers, "components": 20, "window": 10}
     name = data.removeprefix("strokes_")
     return [
-        Recipe(f"handwriting_{data}{suffix}", "handwriting", f"{data}{suffix}", data, {**base, "conditional": conditional},
-               epochs, batch_size=64, clipnorm=10.0,
-               baseline=None if suffix else f"handwriting_{data}_unconditional",
+        Recipe(f"handwriting_{data}{size}{suffix}", "handwriting", f"{data}{size}{suffix}", data,
+               {**base, "conditional": conditional}, epochs, batch_size=64, clipnorm=10.0,
+               baseline=None if suffix else f"handwriting_{data}{size}_unconditional",
                description=f"handwriting of {name} lines, {layers} LSTMs of {units}, "
                            + ("soft window over the text" if conditional else "unconditional (no text): the baseline"))
         for suffix, conditional in (("", True), ("_unconditional", False))
@@ -379,6 +381,9 @@ RECIPES = {
         *vqa_family("vqa_scenes_fashion_mnist", epochs=10),
         # Handwriting synthesis (GPU queue): 2 LSTMs of 256, 30 epochs of 20,000 lines, with and without the window.
         *handwriting_family("strokes_kjv", epochs=30, units=256, layers=2),
+        # The same on the 2-core CPU: 2 LSTMs of 128, 12 epochs, ~2.5 minutes an epoch alone (JAX, lines batched
+        # by length), ~5 beside the other run.
+        *handwriting_family("strokes_kjv", epochs=12, units=128, layers=2, size="_128"),
         *gpu_campaign_recipes(),
         *cost_vs_size_recipes(),
     ]

@@ -40,8 +40,9 @@ class Plan:
         return self.worker == 0
 
     def distribute(self, dataset):
-        """Shard `dataset` by data (its elements are generated, not read from files)."""
-        if keras.backend.backend() != "tensorflow":
+        """Shard `dataset` by data (its elements are generated, not read from files); a PyDataset
+        (`ArrayBatches`) as it is."""
+        if keras.backend.backend() != "tensorflow" or isinstance(dataset, keras.utils.PyDataset):
             return dataset
         import tensorflow as tf
 

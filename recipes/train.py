@@ -50,7 +50,7 @@ def model_config(recipe):
 def training_arrays(recipe, model, limit=None):
     """The recipe's train split in memory as NumPy (inputs, targets): images uint8 and labels, or
     a text or caption model's teacher-forcing ids, a question answerer's images and questions, a stroke
-    writer's padded strokes and text ids (and a dummy target), read (and encoded) once per run; with
+    writer's strokes and text ids (and a dummy target) as `data.LengthBuckets`, read (and encoded) once per run; with
     `fresh_data`, a function epoch → that epoch's draw (`data.fresh_draws`, `data.caption_pairs`)."""
     if data.get(recipe.data).kind == "captions":  # scenes drawn with seed + epoch, one reference each
         def draw(epoch):
@@ -61,9 +61,9 @@ def training_arrays(recipe, model, limit=None):
     if data.get(recipe.data).kind == "questions":  # each question with its scene's image (uint8)
         drawn = data.load_questions(recipe.data, "train", seed=recipe.seed, limit=limit)
         return drawn.inputs(), drawn.answers
-    if data.get(recipe.data).kind == "strokes":  # lines zero-padded to the longest; the loss needs no target
+    if data.get(recipe.data).kind == "strokes":  # lines batched by length; the loss needs no target
         drawn = data.load_strokes(recipe.data, "train", seed=recipe.seed, limit=limit)
-        return drawn.inputs(), np.zeros(len(drawn), np.float32)
+        return data.LengthBuckets((drawn.inputs(), np.zeros(len(drawn), np.float32)), drawn.lengths, "strokes")
     if recipe.fresh_data:
         return data.fresh_draws(recipe.data, "train", seed=recipe.seed, limit=limit)
     if data.get(recipe.data).kind in ("image", "vector", "corpus"):  # parity bits; character windows

@@ -25,13 +25,13 @@ from recipes.data.catalogue import CATALOGUE, get
 from recipes.data.kinds import SPLITS, Corpus
 from recipes.data.sources import DataNotFoundError
 
-__all__ = ["CATALOGUE", "SPLITS", "WINDOW", "ArrayBatches", "DataNotFoundError", "Stream", "batches", "caption_pairs",
+__all__ = ["CATALOGUE", "SPLITS", "WINDOW", "ArrayBatches", "DataNotFoundError", "LengthBuckets", "Stream", "batches", "caption_pairs",
            "chunks", "dataset",
            "epoch_examples", "epoch_order", "for_model", "fresh_draws", "get", "info", "item_boxes", "list_datasets",
            "load_arrays", "load_questions", "load_scenes", "load_strokes", "load_texts", "preview", "tf_batches"]
 
 WINDOW = Corpus.WINDOW
-_PIPELINE = ("ArrayBatches", "Stream", "batches", "chunks", "dataset", "epoch_examples", "epoch_order", "for_model",
+_PIPELINE = ("ArrayBatches", "LengthBuckets", "Stream", "batches", "chunks", "dataset", "epoch_examples", "epoch_order", "for_model",
              "fresh_draws", "tf_batches")
 
 

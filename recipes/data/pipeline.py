@@ -5,7 +5,9 @@
     fit_data = batches(fresh_draws("cluttered100_mnist5k"), 128, seed=0, epochs=10)
 
 A streamed dataset (`cluttered200_*`, `cluttered400_*`: too big to hold) gives a `Stream` as its
-fresh draws, and `batches` draws it one batch at a time, never a whole epoch.
+fresh draws, and `batches` draws it one batch at a time, never a whole epoch. Padded sequences of
+many lengths (a stroke writer's lines) come as `LengthBuckets`: batches of lines of about one length,
+each cut to its longest.
 """
 
 import os
@@ -32,6 +34,41 @@ def epoch_examples(source, seed, shuffle, epoch):
         return arrays
     rows = epoch_order(len(keras.tree.flatten(arrays)[0]), seed, epoch)
     return keras.tree.map_structure(lambda a: a[rows], arrays)
+
+
+def bucketed_order(lengths, batch_size, seed, epoch, pool=32):
+    """An epoch's order that batches sequences of about one length: `epoch_order`, each run of `pool`
+    batches sorted by length, then the full batches shuffled (the last, partial one stays last), all
+    drawn from (seed, epoch) alone like `epoch_order`."""
+    order = epoch_order(len(lengths), seed, epoch)
+    size = pool * batch_size
+    order = np.concatenate([run[np.argsort(lengths[run], kind="stable")]
+                            for run in (order[i : i + size] for i in range(0, len(order), size))])
+    full = len(order) // batch_size
+    batches = np.random.default_rng([seed, epoch, 1]).permutation(full)
+    rows = (batches[:, None] * batch_size + np.arange(batch_size)).reshape(-1)
+    return np.concatenate([order[rows], order[full * batch_size :]])
+
+
+class LengthBuckets:
+    """Sequences zero-padded to the longest, with their lengths: `batches` visits them in
+    `bucketed_order` and cuts each batch's `key` input (axis 1) to its longest sequence rounded up
+    to `width` (a few shapes to compile, little padding to compute). For a loss that masks padding,
+    training sees what the padded arrays give, at a fraction of the cost.
+
+    `arrays`: (inputs dict, targets); `lengths`: int (N,) the real length of each sequence."""
+
+    def __init__(self, arrays, lengths, key, width=64):
+        self.arrays, self.lengths, self.key, self.width = arrays, np.asarray(lengths), key, int(width)
+
+    def __len__(self):
+        return len(self.lengths)
+
+    def cut(self, batch, lengths):
+        """`batch` (inputs, targets) with inputs[key] cut to max(lengths) rounded up to `width`."""
+        inputs, targets = batch
+        keep = min(-(-int(lengths.max()) // self.width) * self.width, inputs[self.key].shape[1])
+        return {**inputs, self.key: inputs[self.key][:, :keep]}, targets
 
 
 def for_model(array, cast=lambda a, dtype: a.astype(dtype)):
@@ -79,9 +116,18 @@ class ArrayBatches(keras.utils.PyDataset):
         self.source, self.batch_size, self.seed, self.shuffle = source, batch_size, seed, shuffle
         self.epoch, self.streamed = first_epoch, streamed
         if not streamed:
-            self.examples = epoch_examples(source, seed, shuffle, first_epoch)
+            self.examples = self._epoch(first_epoch)
             self._drawer = ThreadPoolExecutor(1)  # draws the next epoch while this one trains
-            self._next = self._drawer.submit(epoch_examples, source, seed, shuffle, first_epoch + 1)
+            self._next = self._drawer.submit(self._epoch, first_epoch + 1)
+
+    def _epoch(self, epoch):
+        """Epoch `epoch`'s examples in visiting order (a `LengthBuckets`' with their lengths)."""
+        if not isinstance(self.source, LengthBuckets):
+            return epoch_examples(self.source, self.seed, self.shuffle, epoch)
+        lengths = self.source.lengths
+        rows = (bucketed_order(lengths, self.batch_size, self.seed, epoch) if self.shuffle
+                else np.arange(len(lengths)))
+        return keras.tree.map_structure(lambda a: a[rows], (self.source.arrays, lengths))
 
     def __len__(self):
         n = len(self.source) if self.streamed else len(keras.tree.flatten(self.examples)[0])
@@ -91,20 +137,25 @@ class ArrayBatches(keras.utils.PyDataset):
         if self.streamed:
             return tuple(for_model(a) for a in self.source.batch(self.epoch, i, self.batch_size, self.shuffle))
         rows = slice(i * self.batch_size, (i + 1) * self.batch_size)
+        if isinstance(self.source, LengthBuckets):
+            arrays, lengths = self.examples
+            batch = keras.tree.map_structure(lambda a: for_model(a[rows]), arrays)
+            return self.source.cut(batch, lengths[rows])
         return keras.tree.map_structure(lambda a: for_model(a[rows]), self.examples)
 
     def on_epoch_end(self):
         self.epoch += 1
         if not self.streamed:
             self.examples = self._next.result()
-            self._next = self._drawer.submit(epoch_examples, self.source, self.seed, self.shuffle, self.epoch + 1)
+            self._next = self._drawer.submit(self._epoch, self.epoch + 1)
 
 
 def batches(source, batch_size, seed=0, shuffle=True, epochs=1, first_epoch=0):
     """Batches of `epoch_examples` for `fit`, epochs `first_epoch` … `epochs` − 1 (None: no end;
     batches never straddle two epochs): a tf.data.Dataset on the TensorFlow backend
-    (tf.distribute shards it), else an `ArrayBatches`, which needs no TensorFlow."""
-    if keras.backend.backend() == "tensorflow":
+    (tf.distribute shards it), else an `ArrayBatches`, which needs no TensorFlow; `LengthBuckets`
+    always as an `ArrayBatches` (its batches differ in shape)."""
+    if keras.backend.backend() == "tensorflow" and not isinstance(source, LengthBuckets):
         return tf_batches(source, batch_size, seed, shuffle, epochs, first_epoch)
     return ArrayBatches(source, batch_size, seed, shuffle, first_epoch)
 

@@ -39,11 +39,39 @@ def test_the_runner_trains_a_stroke_writer_from_its_recipe(trained):
     assert card["data"]["train_examples"] == LIMIT and card["training"]["batch_size"] == 8
     assert "clipped to norm 10.0" in card["training"]["optimizer"]
     assert card["parameters"] == model.count_params()
-    inputs, targets = train.training_arrays(configs.get("handwriting_strokes_kjv"), model, limit=4)
-    drawn = data.load_strokes("strokes_kjv", "train", limit=4)
+    source = train.training_arrays(configs.get("handwriting_strokes_kjv"), model, limit=4)
+    (inputs, targets), drawn = source.arrays, data.load_strokes("strokes_kjv", "train", limit=4)
+    assert isinstance(source, data.LengthBuckets) and source.key == "strokes"
+    np.testing.assert_array_equal(source.lengths, drawn.lengths)
     assert inputs["strokes"].shape == (4, drawn.lengths.max(), 3) and targets.shape == (4,)
     np.testing.assert_array_equal(inputs["strokes"][0, : drawn.lengths[0]], drawn.strokes[0])
     np.testing.assert_array_equal(inputs["text"], drawn.text_ids)
+
+
+def test_length_buckets_batch_lines_of_about_one_length_and_cut_the_padding():
+    drawn = data.load_strokes("strokes_kjv", "train", limit=300)
+    source = data.LengthBuckets((drawn.inputs(), np.arange(300)), drawn.lengths, "strokes", width=32)
+    batches = data.ArrayBatches(source, 16, seed=1)  # 18 full batches and one of 12
+    assert len(batches) == 19
+    seen, spans = [], []
+    for i in range(len(batches)):
+        inputs, rows = batches[i]
+        lengths = drawn.lengths[rows]
+        # each batch cut to its longest line rounded up to the width, nothing real cut off
+        assert inputs["strokes"].shape[1] == min(-(-lengths.max() // 32) * 32, drawn.lengths.max())
+        np.testing.assert_array_equal(inputs["strokes"], drawn.padded()[rows, : inputs["strokes"].shape[1]])
+        np.testing.assert_array_equal(inputs["text"], drawn.text_ids[rows])
+        seen.extend(rows)
+        spans.append(lengths.max() - lengths.min())
+    assert len(rows) == 12 and sorted(seen) == list(range(300))  # the partial batch last; every line once
+    # sorted within the pool: a batch spans far fewer lengths than a random one
+    random = [np.ptp(drawn.lengths[r]) for r in np.array_split(data.epoch_order(300, 1, 0), 19)]
+    assert np.mean(spans) < 0.3 * np.mean(random)
+    first = [tuple(batches[i][1]) for i in range(len(batches))]
+    batches.on_epoch_end()  # another epoch, another order; the same (seed, epoch) the same order
+    assert [tuple(batches[i][1]) for i in range(len(batches))] != first
+    again = data.ArrayBatches(source, 16, seed=1)
+    assert [tuple(again[i][1]) for i in range(len(again))] == first
 
 
 def test_evaluate_strokes_is_the_direct_nll(trained):
