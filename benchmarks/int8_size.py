@@ -22,7 +22,7 @@ import zoo  # noqa: E402
 from export import to_tflite  # noqa: E402
 from export.tflite import file_bytes  # noqa: E402
 from recipes.testset import TestSet  # noqa: E402
-from zoo import registry  # noqa: E402
+from zoo import decoding, registry  # noqa: E402
 
 BUDGET = 0.35
 
@@ -39,15 +39,24 @@ def int8_defaults():
     return names
 
 
+def inputs(name, model, rec):
+    """(check inputs, calibration inputs) as `export.records` takes them: a generator's noise draws,
+    else 32 test inputs and 500 training inputs."""
+    if registry.task(name) == "generator":
+        return ({"noise": decoding.standard_noise(n, model.steps, model.latent_dim, seed=seed)} for n, seed in
+                ((32, 0), (256, 1)))
+    test = TestSet(rec)
+    return test.examples(32)[0], test.calibration(500)
+
+
 def measure(name, workdir):
     rec = registry.record(name)
-    model, test = zoo.load(name), TestSet(rec)
-    check = test.examples(32)[0]
+    model = zoo.load(name)
+    check, calibration = inputs(name, model, rec)
     parts = {}
     for quantize in (None, "int8"):
         path = Path(workdir) / f"{name}.{quantize or 'fp32'}.tflite"
-        to_tflite(model, path, quantize=quantize, check_inputs=check,
-                  representative=test.calibration(500) if quantize else None)
+        to_tflite(model, path, quantize=quantize, check_inputs=check, representative=calibration if quantize else None)
         parts[quantize or "fp32"] = file_bytes(path)
     return rec["tag"], parts
 

@@ -291,6 +291,9 @@ def int8_debugger(model, representative, float_ops=None, float_nodes=None):
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = examples
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
+    # One scale per weight tensor where the model asks (`int8_per_channel = False`): an unrolled loop
+    # stores each step's int32 bias with a scale per channel (12 bytes each), more than the weights.
+    converter._experimental_disable_per_channel = not getattr(model, "int8_per_channel", True)
     options = tf.lite.experimental.QuantizationDebugOptions
     debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=examples,
                                                          debug_options=options(denylisted_ops=float_ops))
@@ -304,11 +307,14 @@ def convert_int8(model, representative):
     """Full int8 TFLite bytes of `model` (calibrated on `representative`, its float choice kept
     float, internal tensor names dropped) and what stayed float: {"added_ops": the model's own op
     types beyond `INT8_FLOAT_OPS`, "nodes": its node patterns, "nodes_matched": how many ops they
-    matched}. Refuses a model whose int8 does not hold (`check_int8_holds`)."""
+    matched}, and "per_channel": False where the model asked for one scale per tensor. Refuses a model
+    whose int8 does not hold (`check_int8_holds`)."""
     check_int8_holds(model)
     debugger, nodes = int8_debugger(model, representative)
     ops, patterns = int8_float_choice(model)
     kept = {"added_ops": ops[len(INT8_FLOAT_OPS):], "nodes": patterns, "nodes_matched": len(nodes)}
+    if not getattr(model, "int8_per_channel", True):
+        kept["per_channel"] = False
     return without_internal_names(debugger.get_nondebug_quantized_model()), kept
 
 

@@ -377,8 +377,8 @@ RECIPES = {
         *draw_classifier_family("cluttered100_fashion_mnist", 50, "on 100×100 cluttered Fashion-MNIST (8 fragments)"),
         *draw_classifier_family("cluttered100_mnist5k", 400, "on 100×100 cluttered MNIST 5k (8 fragments)"),
         # Questions about captioned scenes: 10 epochs of 100,000 questions about 20,000 scenes, ~25 minutes a
-        # recipe on the 2-core CPU beside other runs (TensorFlow; the blind model ~5 minutes). Seed 0 only.
-        *vqa_family("vqa_scenes_fashion_mnist", epochs=10),
+        # recipe on the 2-core CPU beside other runs (TensorFlow; the blind model ~5 minutes). Seeds 0, 1 and 2.
+        *vqa_family("vqa_scenes_fashion_mnist", epochs=10, seeds=(0, 1, 2)),
         # Handwriting synthesis (GPU queue): 2 LSTMs of 256, 30 epochs of 20,000 lines, with and without the window.
         *handwriting_family("strokes_kjv", epochs=30, units=256, layers=2),
         # The same on the 2-core CPU: 2 LSTMs of 128, 12 epochs, ~2.5 minutes an epoch alone (JAX, lines batched

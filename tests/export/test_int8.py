@@ -101,3 +101,16 @@ def test_draw_classifier_card_records_its_float_choice():
     cell = registry.record("draw_classifier", "cluttered100_fashion_mnist")["export"]["tflite_int8"]
     assert cell["int8_float"]["added_ops"] == list(DrawClassifier.int8_float_ops)
     assert set(DrawClassifier.int8_float_ops) <= set(cell["int8_float"]["float_op_types"])
+
+
+def test_file_bytes_account_for_every_byte_of_a_file(stn, tmp_path):
+    to_tflite(stn, tmp_path / "fp32.tflite", check_inputs=real_like(8))
+    int8(stn, tmp_path / "int8.tflite")
+    f, q = (tflite_module.file_bytes(tmp_path / f"{n}.tflite") for n in ("fp32", "int8"))
+    for parts, name in ((f, "fp32"), (q, "int8")):
+        assert parts["file"] == (tmp_path / f"{name}.tflite").stat().st_size
+        assert parts["constants"] + parts["quantization"] + parts["names"] + parts["graph"] == parts["file"]
+        assert min(parts.values()) >= 0 and parts["ops"] > 0 and parts["tensors"] > parts["ops"] // 2
+    n_weights = stn.count_params()
+    assert f["constants"] >= 4 * n_weights > q["constants"] >= n_weights  # int8 stores a byte a weight (+ int32 biases)
+    assert f["quantization"] == 0 < q["quantization"] and q["names"] < f["names"]  # int8 drops internal names

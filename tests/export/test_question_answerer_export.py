@@ -62,3 +62,18 @@ def test_an_attention_peak_is_inside_a_box_by_its_cell_centre():
     maps[0, 0, 0] = maps[1, 7, 7] = maps[2, 3, 4] = maps[3, 0, 0] = 1  # cell centres (4, 4), (60, 60), (28, 36)
     boxes = np.array([[0, 0, 8, 8], [56, 56, 64, 64], [0, 0, 28, 64], [-1, -1, -1, -1]])
     assert attention_peaks_inside(maps, boxes, (64, 64)).tolist() == [True, True, False, False]
+
+
+def test_int8_keeps_only_the_attention_and_the_recurrent_products_in_float(tmp_path):
+    # A node pattern that matched the model's own scope ("stacked_attention_network/…") once left
+    # the whole int8 file float; the convolutions and the answer layer must run in int8.
+    from export.tflite import op_counts, to_tflite
+
+    model, questions = zoo.load("vqa"), QUESTIONS.inputs()
+    check = {"images": IMAGES[:8], "questions": questions["questions"][:8]}
+    report = to_tflite(model, tmp_path / "int8.tflite", quantize="int8", check_inputs=check,
+                       representative=TestSet(registry.record("vqa")).calibration(64))
+    counts = op_counts(tmp_path / "int8.tflite")
+    assert counts[("CONV_2D", "int8")] == 3 and counts[("CONV_2D", "float32")] == 0
+    assert counts[("FULLY_CONNECTED", "int8")] > 0
+    assert 0 < report.int8_float["nodes_matched"] < sum(counts.values()) / 2
