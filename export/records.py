@@ -49,9 +49,11 @@ def write_cell(rec, key, result):
 
 
 def tflite_path(rec, quantize, out):
-    """`out` (a file, or a folder to put the default file in), or the default file of an export:
-    MODEL.TAG[.QUANTIZE].tflite."""
+    """`out` (a file, or a folder to put the default file in: one that exists, or a name ending in
+    "/", made), or the default file of an export: MODEL.TAG[.QUANTIZE].tflite."""
     default = f"{rec['model']}.{rec['tag']}" + ("" if quantize == "fp32" else f".{quantize}") + ".tflite"
+    if out and str(out).endswith(("/", "\\")):
+        Path(out).mkdir(parents=True, exist_ok=True)
     path = Path(out) / default if out and Path(out).is_dir() else Path(out or default)
     if path.exists():
         print(f"replacing {path} (once the new export passes its check)")

@@ -168,3 +168,14 @@ def test_a_conversion_failure_names_the_ops_tflite_lacks():
                      scales=1, random_glimpses=True)
     with pytest.raises(RuntimeError, match=r"RecurrentAttentionModel: TFLite has no builtin op for StatelessRandom"):
         convert(model)
+
+
+def test_an_export_path_is_a_file_or_a_folder_made_when_named_with_a_slash(tmp_path):
+    from export.records import tflite_path
+
+    rec = {"model": "stn", "tag": "t"}
+    assert tflite_path(rec, "fp32", str(tmp_path)) == tmp_path / "stn.t.tflite"  # an existing folder
+    assert tflite_path(rec, "int8", f"{tmp_path}/new/") == tmp_path / "new" / "stn.t.int8.tflite"
+    assert (tmp_path / "new").is_dir()
+    assert tflite_path(rec, "fp32", str(tmp_path / "mine.tflite")) == tmp_path / "mine.tflite"
+    assert not (tmp_path / "mine.tflite").exists()  # a file name: nothing made before the export passes
