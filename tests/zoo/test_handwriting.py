@@ -190,3 +190,18 @@ def test_bad_input_is_refused_with_what_was_expected():
         m.write(["ab"], prime=(np.zeros((4, 2)), "a"))
     with pytest.raises(ValueError, match="tokens must be '<pad>' then distinct single characters"):
         zoo.load("handwriting", weights=None, tokens=("a", "b"))
+
+
+def test_the_pretrained_window_moves_forward_through_a_test_text_and_stops_at_its_end():
+    # Issue 34: the argmax character of φ does not move back in ≥ 95% of the writing steps, and each
+    # line stops because the window passed its last character, not at the step limit.
+    from recipes import data
+
+    texts = data.load_strokes("strokes_kjv", "test", limit=6).texts
+    limit = 40 * max(map(len, texts))
+    written = zoo.load("handwriting").write(texts, bias=1.0, seed=0, max_steps=limit)
+    forward = np.concatenate([np.diff(w["phi"].argmax(1)) >= 0 for w in written])
+    assert forward.mean() >= 0.95
+    for w, text in zip(written, texts):
+        assert len(w["strokes"]) < limit and w["phi"].shape == (len(w["strokes"]), len(text))
+        assert w["phi"][-1].argmax() >= len(text) - 2  # at its end: on the last characters

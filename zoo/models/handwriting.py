@@ -45,6 +45,7 @@ WINDOW_STEP = 0.05
     task="stroke_writer",
     summary="Graves' handwriting synthesis: LSTMs write text as pen strokes through a soft window over its characters",
     paper="Graves. Generating Sequences With Recurrent Neural Networks. arXiv:1308.0850, 2013 (sections 4–5)",
+    default_weights="strokes_kjv_128",
 )
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class Handwriting(keras.Model):

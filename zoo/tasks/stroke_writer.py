@@ -10,6 +10,9 @@ class StrokeWriter(Task):
     headline_key = "nll"
     check_keys = ("nll",)
     parity_key = "parity_max_abs_diff"
+    change_key = "nll_change"  # an export cell's test NLL through the file minus Keras's
+    change_unit = "nats"
+    budget = 1.0  # nats a line, as DRAW's bound (issue 35)
 
     def headline(self, metrics):
         text = f"NLL {metrics['nll']:.1f} nats per sequence ({metrics['nll_per_point']:.3f} per point)"
@@ -18,7 +21,7 @@ class StrokeWriter(Task):
         return text
 
     def beyond_budget(self, change):
-        return False
+        return change > self.budget
 
     def input_spec(self, model):
         return {"strokes": {"shape": [None, None, 3], "dtype": "float32", "meaning": "(Δx, Δy, end of stroke)"},
