@@ -64,6 +64,8 @@ def test_record_schema_sha256_and_parameter_count(rec):
         assert rec["input_spec"]["bits"]["shape"] == [None, model.bits]
     elif "ids" in rec["input_spec"]:  # character language models
         assert rec["input_spec"]["ids"]["exported_window"] == model.context and rec["config"]["tokens"] == model.tokens
+    elif "strokes" in rec["input_spec"]:  # stroke writers: pen points and the text's ids
+        assert rec["input_spec"]["text"]["shape"] == [None, model.max_text_len] and rec["config"]["tokens"] == model.tokens
     else:
         assert rec["input_spec"]["images"]["shape"] == [None, *model.image_shape]
     assert "zoo train " + rec["recipe"] in rec["train_command"]
