@@ -29,14 +29,7 @@ import zoo  # noqa: E402
 from export import records  # noqa: E402
 from export.tflite import convert, int8_debugger, op_counts  # noqa: E402
 from recipes.testset import TestSet  # noqa: E402
-from zoo import decoding, registry  # noqa: E402
-
-
-def representative(model, rec, n):
-    """The calibration inputs the export uses: training inputs, or a generator's noise draws."""
-    if registry.task(rec["model"]) == "generator":
-        return {"noise": decoding.standard_noise(n, model.steps, model.latent_dim, seed=1)}
-    return TestSet(rec).calibration(n)
+from zoo import registry  # noqa: E402
 
 
 def worst_tensors(debugger, top):
@@ -65,7 +58,7 @@ def main():
 
     rec = registry.record(args.model, args.weights)
     model = zoo.load(rec["model"], weights=rec["tag"])
-    calibration = representative(model, rec, args.calibration)
+    calibration = TestSet(rec).calibration(args.calibration)
     # Try another float choice, or diagnose a refused model: the export reads these off the class.
     cls = type(model)
     cls.int8_alternative = None

@@ -230,7 +230,7 @@ def _generator(model, rec, fmt, quantize, test, out):
     if fmt == "saved_model":
         return _saved_model(model, rec, check["noise"], out)
     path = tflite_path(rec, quantize, out)
-    representative = {"noise": decoding.standard_noise(256, model.steps, model.latent_dim, seed=1)} if quantize == "int8" else None
+    representative = test.calibration(256) if quantize == "int8" else None
     report = to_tflite(model, path, quantize=None if quantize == "fp32" else quantize, representative=representative,
                        check_inputs=check)
     runtime, one = Runtime(path), check["noise"][:1]

@@ -10,7 +10,7 @@ a reloaded SavedModel, a LiteRT driver). What differs between tasks is looked up
 
 from recipes import data
 from recipes import evaluate as evaluation
-from zoo import registry
+from zoo import decoding, registry
 
 
 def test_arrays(rec, limit=None):
@@ -55,8 +55,13 @@ EXAMPLES = {
     "question_answerer": lambda rec, limit=None: questions(rec, rec["data"]["test_split"], limit),
     "stroke_writer": test_strokes,
 }
-# Per task whose inputs are not one array of `data.load_arrays`: the first training inputs.
-CALIBRATION = {"question_answerer": lambda rec, n: questions(rec, "train", n)[0]}
+# Per task whose inputs are not one array of `data.load_arrays`: the first training inputs; a
+# generator's, n noise draws of seed 1 (its checks draw seed 0).
+CALIBRATION = {
+    "question_answerer": lambda rec, n: questions(rec, "train", n)[0],
+    "generator": lambda rec, n: {"noise": decoding.standard_noise(n, rec["config"]["steps"], rec["config"]["latent_dim"],
+                                                                  seed=1)},
+}
 
 
 class TestSet:
@@ -76,7 +81,7 @@ class TestSet:
 
     def calibration(self, n):
         """The first `n` inputs of the training split, as the model takes them (int8 calibration,
-        never on the test split)."""
+        never on the test split); a generator's noise draws."""
         if self.task in CALIBRATION:
             return CALIBRATION[self.task](self.rec, n)
         return data.for_model(data.load_arrays(self.rec["data"]["dataset"], "train", limit=n)[0])

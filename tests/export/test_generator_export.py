@@ -22,3 +22,14 @@ def test_export_then_generate_on_litert_without_tensorflow_as_keras_does(tmp_pat
     lite, keras_png = (np.asarray(Image.open(tmp_path / f"{n}.png"), "int16") for n in ("lite", "keras"))
     assert lite.shape == (28, 4 * 30 - 2) and lite.max() > 0
     assert np.abs(lite - keras_png).max() <= 1  # the same images, up to rounding to 8 bits
+
+
+def test_a_generator_calibrates_on_noise_draws_other_than_its_checks():
+    from recipes.testset import TestSet
+    from zoo import decoding, registry
+
+    rec = registry.record("draw")
+    noise = TestSet(rec).calibration(4)["noise"]
+    steps, latent = rec["config"]["steps"], rec["config"]["latent_dim"]
+    np.testing.assert_array_equal(noise, decoding.standard_noise(4, steps, latent, seed=1))
+    assert not np.array_equal(noise, decoding.standard_noise(4, steps, latent, seed=0))  # the checks' draws

@@ -53,13 +53,13 @@ def test_length_buckets_batch_lines_of_about_one_length_and_cut_the_padding():
     source = data.LengthBuckets((drawn.inputs(), np.arange(300)), drawn.lengths, "strokes", width=32)
     batches = data.ArrayBatches(source, 16, seed=1)  # 18 full batches and one of 12
     assert len(batches) == 19
-    seen, spans = [], []
+    padded, seen, spans = drawn.padded(), [], []
     for i in range(len(batches)):
         inputs, rows = batches[i]
         lengths = drawn.lengths[rows]
         # each batch cut to its longest line rounded up to the width, nothing real cut off
         assert inputs["strokes"].shape[1] == min(-(-lengths.max() // 32) * 32, drawn.lengths.max())
-        np.testing.assert_array_equal(inputs["strokes"], drawn.padded()[rows, : inputs["strokes"].shape[1]])
+        np.testing.assert_array_equal(inputs["strokes"], padded[rows, : inputs["strokes"].shape[1]])
         np.testing.assert_array_equal(inputs["text"], drawn.text_ids[rows])
         seen.extend(rows)
         spans.append(lengths.max() - lengths.min())
