@@ -45,5 +45,5 @@ def run(args):
         return
     print()
     print(common.table(rows, ["model", "weights", "data", "test (card)", "TFLite parity",
-                              "TFLite metric (1k): accuracy %, exact match %, BLEU-4, BPC", "TFLite size", "picture"]))
+                              "TFLite metric (1k): accuracy %, exact match %, BLEU-4, BPC, NLL nats a line", "TFLite size", "picture"]))
     print(f"\npictures and .tflite files in {out}/")
