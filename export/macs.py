@@ -9,12 +9,15 @@ The rule, the same in both counts: only matrix products cost MACs.
     BATCH_MATMUL       batch · M · N · K                   (an einsum or matmul in a layer: the same)
 Element-wise and data-movement ops (ADD, MUL, EXP, LOGISTIC, GATHER, pooling, SOFTMAX, SUM, ...)
 count 0 MACs: the bilinear sampler's four weighted reads, the Gaussian filterbank's exponentials
-and the LSTM gates' element-wise products are not in the count.
+and the LSTM gates' element-wise products are not in the count. A loop kept as a TFLite WHILE
+(RAM's glimpses) counts its body once per pass.
 """
 
 from pathlib import Path
 
 import numpy as np
+
+from export.tflite import read_flatbuffer
 
 MATRIX_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "TRANSPOSE_CONV", "FULLY_CONNECTED", "BATCH_MATMUL")
 CONTROL_FLOW_OPS = ("WHILE", "IF", "CALL_ONCE")
@@ -65,14 +68,51 @@ def tflite_macs(path):
         interpreter.set_tensor(detail["index"], np.zeros(detail["shape"], detail["dtype"]))
     interpreter.invoke()  # sizes the tensors whose shape depends on the batch
     shapes = {t["index"]: tuple(int(d) for d in t["shape"]) for t in interpreter.get_tensor_details()}
+    model, op_type = read_flatbuffer(path.read_bytes())
+    return _graph_macs(model, op_type, 0, shapes, path.name) // batch
+
+
+def _graph_macs(model, op_type, index, shapes, name):
+    """MACs of subgraph `index` run once, with its tensors' `shapes` (None: the shapes stored in the
+    file, batch 1, as in a loop body); a WHILE adds its body's MACs times its trip count."""
+    graph = model.subgraphs[index]
+    if shapes is None:
+        shapes = {i: tuple(int(d) for d in t.shape) for i, t in enumerate(graph.tensors)}
     total = 0
-    for op in interpreter._get_ops_details():
-        if op["op_name"] in CONTROL_FLOW_OPS:
-            raise ValueError(f"{path.name} has a {op['op_name']} op: the ops of its subgraphs are not counted")
-        if op["op_name"] in MATRIX_OPS:
-            inputs = [shapes[i] if i >= 0 else None for i in op["inputs"]]
-            total += _op_macs(op["op_name"], inputs, shapes[op["outputs"][0]])
-    return total // batch
+    for op in graph.operators:
+        kind = op_type(op)
+        if kind == "WHILE":
+            body = op.builtinOptions.bodySubgraphIndex
+            total += while_trips(model, op_type, graph, op, name) * _graph_macs(model, op_type, body, None, name)
+        elif kind in CONTROL_FLOW_OPS:
+            raise ValueError(f"{name} has a {kind} op: the ops of its subgraphs are not counted")
+        elif kind in MATRIX_OPS:
+            inputs = [shapes[i] if i >= 0 else None for i in op.inputs]
+            total += _op_macs(kind, inputs, shapes[op.outputs[0]])
+    return total
+
+
+def while_trips(model, op_type, graph, op, name):
+    """How many times the WHILE `op` of `graph` runs its body, for the loop `ops.fori_loop` writes: a
+    counter that starts at a constant, goes up by 1 a pass, and runs while it is below a constant."""
+
+    def constant(tensors, i):
+        data = model.buffers[tensors[i].buffer].data
+        return None if data is None else int(np.frombuffer(bytes(data), np.int32)[0])
+
+    cond = model.subgraphs[op.builtinOptions.condSubgraphIndex]
+    body = model.subgraphs[op.builtinOptions.bodySubgraphIndex]
+    if len(cond.operators) == 1 and op_type(cond.operators[0]) == "LESS":
+        counter, bound = cond.operators[0].inputs
+        if counter in cond.inputs and constant(cond.tensors, bound) is not None:
+            k = list(cond.inputs).index(counter)
+            step = [o for o in body.operators if op_type(o) == "ADD" and body.inputs[k] in o.inputs
+                    and body.outputs[k] in o.outputs]
+            start = constant(graph.tensors, op.inputs[k])
+            if step and start is not None and 1 in [constant(body.tensors, i) for i in step[0].inputs]:
+                return max(0, constant(cond.tensors, bound) - start)
+    raise ValueError(f"{name} has a WHILE loop that is not `counter < constant` from a constant start: "
+                     "its trip count is not known from the file")
 
 
 # Keras: per layer, from its weights and the shapes it sees.

@@ -223,13 +223,28 @@ def check_int8_holds(model):
                           f"export it with quantize={alternative!r} instead")
 
 
+def read_flatbuffer(flatbuffer):
+    """(the TFLite model object of `flatbuffer` (bytes), op_type: op → its builtin name, e.g. "WHILE")."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    from tensorflow.lite.tools import flatbuffer_utils
+
+    model = flatbuffer_utils.read_model_from_bytearray(bytearray(flatbuffer))
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+
+    def op_type(op):  # codes under 127 may sit in the deprecated field only
+        code = model.operatorCodes[op.opcodeIndex]
+        return names[max(code.builtinCode, code.deprecatedBuiltinCode)]
+
+    return model, op_type
+
+
 def without_internal_names(flatbuffer):
     """`flatbuffer` with the names of its internal tensors removed (debugging strings: the inputs
     and outputs keep theirs, so signatures still run by name); an unrolled recurrent graph holds
     thousands of them."""
     from tensorflow.lite.tools import flatbuffer_utils
 
-    model = flatbuffer_utils.read_model_from_bytearray(flatbuffer)
+    model, _ = read_flatbuffer(flatbuffer)
     named = {m.tensorIndex for sig in model.signatureDefs or [] for m in (sig.inputs or []) + (sig.outputs or [])}
     for graph in model.subgraphs:
         for i in set(range(len(graph.tensors))) - named - set(graph.inputs) - set(graph.outputs):
@@ -245,25 +260,23 @@ def float_edges_uncalibrated(calibrated, float_ops, float_nodes):
     (measured on draw_classifier: such a pair on a clip of the first step's filterbank parameters,
     calibrated on one constant value, turned −0.101 into 0). Returns (model bytes, the names of
     the float-kept ops' outputs)."""
-    from tensorflow.lite.python import schema_py_generated as schema
     from tensorflow.lite.tools import flatbuffer_utils
 
-    model = flatbuffer_utils.read_model_from_bytearray(calibrated)
-    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
-    graph = model.subgraphs[0]
-    kept, float_outputs, consumers = [], [], {}
-    for op in graph.operators:
-        outputs = [graph.tensors[i].name.decode() for i in op.outputs]
-        keep = names.get(model.operatorCodes[op.opcodeIndex].builtinCode) in float_ops or any(
-            any(re.search(p, n) for p in float_nodes) for n in outputs)
-        kept.append(keep)
-        float_outputs += outputs if keep else []
-        for i in op.inputs:
-            consumers.setdefault(i, []).append(keep)
-    for op, keep in zip(graph.operators, kept):
-        for i in op.outputs if keep else ():
-            if i not in graph.outputs and all(consumers.get(i, [False])):
-                graph.tensors[i].quantization = None
+    model, op_type = read_flatbuffer(calibrated)
+    float_outputs = []
+    for graph in model.subgraphs:  # the main graph, and a WHILE loop's condition and body
+        kept, consumers = [], {}
+        for op in graph.operators:
+            outputs = [graph.tensors[i].name.decode() for i in op.outputs]
+            keep = op_type(op) in float_ops or any(any(re.search(p, n) for p in float_nodes) for n in outputs)
+            kept.append(keep)
+            float_outputs += outputs if keep else []
+            for i in op.inputs:
+                consumers.setdefault(i, []).append(keep)
+        for op, keep in zip(graph.operators, kept):
+            for i in op.outputs if keep else ():
+                if i not in graph.outputs and all(consumers.get(i, [False])):
+                    graph.tensors[i].quantization = None
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), float_outputs
 
 
@@ -286,8 +299,17 @@ def int8_debugger(model, representative, float_ops=None, float_nodes=None):
         for i in range(len(feed[names[0]])):
             yield [feed[n][i : i + 1] for n in names]
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen_serving_function(model).get_concrete_function()],
-                                                                tf.Module())
+    # A model whose loop hands a tensor back unchanged traces it changed (`calibration_safe_loop`, RAM):
+    # TFLite's calibrator crashes on such a WHILE (tensorflow#75140).
+    safe = getattr(model, "calibration_safe_loop", None)
+    if safe is not None:
+        model.calibration_safe_loop = True
+    try:
+        function = frozen_serving_function(model).get_concrete_function()
+    finally:
+        if safe is not None:
+            model.calibration_safe_loop = safe
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], tf.Module())
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = examples
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]
@@ -381,8 +403,9 @@ def to_tflite(model, path, quantize=None, representative=None, check_inputs=None
             raise ExportParityError(f"{path}: the converted file contains Flex (SELECT_TF_OPS) ops")
         report = compare(model, runtime, feed, atol)
         report.path, report.quantize, report.size_bytes = str(path), quantize, len(flatbuffer)
+        counts = op_counts(tmp)
+        report.ops = sorted({op for op, _ in counts})  # also those inside a WHILE loop's body
         if int8_float is not None:
-            counts = op_counts(tmp)
             report.int8_float = {**int8_float, "float_op_types": sorted({op for (op, dtype), _ in counts.items()
                                                                         if dtype == "float32" and op != "DEQUANTIZE"}),
                                  "quantize_dequantize_ops": sum(n for (op, _), n in counts.items()
@@ -441,15 +464,17 @@ def evaluate_tflite(path, images, labels, batch_size=256, output="probabilities"
 
 
 def op_counts(path):
-    """{(op name, "int8" | "float32" | …: the dtype of its first output): count} of a `.tflite` file, read
-    through the LiteRT interpreter: which ops run quantized, which stayed float, and the QUANTIZE /
-    DEQUANTIZE ops at their edges."""
+    """{(op name, "int8" | "float32" | …: the dtype of its first output): count} of a `.tflite` file,
+    over all its subgraphs (a WHILE loop's body is one): which ops run quantized, which stayed float,
+    and the QUANTIZE / DEQUANTIZE ops at their edges."""
     import collections
 
-    interpreter = Runtime(path).interpreter
-    dtypes = {t["index"]: np.dtype(t["dtype"]).name for t in interpreter.get_tensor_details()}
-    return collections.Counter((op["op_name"], dtypes.get(op["outputs"][0], "?"))
-                               for op in interpreter._get_ops_details())
+    from tensorflow.lite.python import schema_py_generated as schema
+
+    model, op_type = read_flatbuffer(Path(path).read_bytes())
+    types = {v: k.lower() for k, v in vars(schema.TensorType).items() if not k.startswith("_")}
+    return collections.Counter((op_type(op), types[graph.tensors[op.outputs[0]].type] if len(op.outputs) else "?")
+                               for graph in model.subgraphs for op in graph.operators)
 
 
 def file_bytes(path):
@@ -458,10 +483,8 @@ def file_bytes(path):
     "names": tensor names, "graph": the rest (the tables of tensors, ops and buffers), "tensors",
     "ops": counts over all subgraphs}. An unrolled loop repeats its graph once per step, and int8
     cannot shrink that part."""
-    from tensorflow.lite.tools import flatbuffer_utils
-
     data = Path(path).read_bytes()
-    model = flatbuffer_utils.read_model_from_bytearray(bytearray(data))
+    model, _ = read_flatbuffer(data)
     constants = sum(len(b.data) for b in model.buffers if b.data is not None)
     tensors = [t for graph in model.subgraphs for t in graph.tensors]
     channels = sum(len(t.quantization.scale) for t in tensors
