@@ -299,17 +299,8 @@ def int8_debugger(model, representative, float_ops=None, float_nodes=None):
         for i in range(len(feed[names[0]])):
             yield [feed[n][i : i + 1] for n in names]
 
-    # A model whose loop hands a tensor back unchanged traces it changed (`calibration_safe_loop`, RAM):
-    # TFLite's calibrator crashes on such a WHILE (tensorflow#75140).
-    safe = getattr(model, "calibration_safe_loop", None)
-    if safe is not None:
-        model.calibration_safe_loop = True
-    try:
-        function = frozen_serving_function(model).get_concrete_function()
-    finally:
-        if safe is not None:
-            model.calibration_safe_loop = safe
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([function], tf.Module())
+    converter = tf.lite.TFLiteConverter.from_concrete_functions([frozen_serving_function(model).get_concrete_function()],
+                                                                tf.Module())
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
     converter.representative_dataset = examples
     converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8, tf.lite.OpsSet.TFLITE_BUILTINS]

@@ -71,11 +71,6 @@ class RecurrentAttentionModel(ImageClassifier):
     # against −0.67 with them in int8 (`python benchmarks/int8_debug.py ram --float-ops LOGISTIC
     # TANH SPLIT`); every quantized op is then within 0.55 int8 steps of float.
     int8_float_ops = ("LOGISTIC", "TANH", "SPLIT")
-    # TFLite's int8 calibrator (TF 2.21) crashes on a WHILE loop that hands a tensor back unchanged
-    # (tensorflow#75140), as `mean_path` does the image pyramid. The int8 export sets this while it
-    # converts: the pyramid then goes round the loop as level + 0·h_t, one pass over it a glimpse (in
-    # int8 in that file; the float files and Keras do without).
-    calibration_safe_loop = False
 
     def __init__(
         self,
@@ -170,23 +165,18 @@ class RecurrentAttentionModel(ImageClassifier):
     def mean_path(self, images):
         """p(y|x) along l_t = μ_t, the locations `episode(images, sample=False)` takes, as one
         `ops.fori_loop` over the glimpses: an exported file holds one glimpse in a TFLite WHILE
-        instead of T unrolled copies of it. With `calibration_safe_loop` set, the pyramid goes round
-        the loop with 0·h_t added at every glimpse (see there)."""
+        instead of T unrolled copies of it."""
         batch = ops.shape(images)[0]
         pyramid = self.glimpse_net.sensor.pyramid(images)  # built once, read by every glimpse
 
         def step(t, state):
-            h, c, pyramid = state
+            h, c = state
             location = ops.cast(self.locator(h), "float32")
             h, c, _ = self.glimpse(pyramid, location, h, c)
-            h, c = ops.cast(h, "float32"), ops.cast(c, "float32")  # the carry keeps one dtype under mixed precision
-            if self.calibration_safe_loop:
-                touch = 0.0 * ops.sum(h[:1, :1])
-                pyramid = [level + ops.cast(touch, level.dtype) for level in pyramid]
-            return h, c, pyramid
+            return ops.cast(h, "float32"), ops.cast(c, "float32")  # one carry dtype under mixed precision
 
         h = ops.zeros((batch, self.hidden_units))
-        h, _, _ = ops.fori_loop(0, self.glimpses, step, (h, ops.zeros_like(h), pyramid))
+        h, _ = ops.fori_loop(0, self.glimpses, step, (h, ops.zeros_like(h)))
         return self.action(h)
 
     def call(self, images, training=None, return_attention=False):
