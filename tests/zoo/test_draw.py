@@ -125,3 +125,23 @@ def test_generator_exports_to_tflite_with_noise_as_input(tmp_path):
     noise = np.random.default_rng(0).standard_normal((6, 3, 4)).astype("float32")
     report = to_tflite(model, tmp_path / "draw.tflite", check_inputs={"noise": noise})
     assert report.max_abs_diff <= 1e-4 and (tmp_path / "draw.tflite").exists()
+    assert "WHILE" in report.ops  # the steps are one loop, not unrolled
+
+
+def test_generator_file_holds_one_step_and_converts_to_int8(tmp_path):
+    pytest.importorskip("tensorflow")
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("export runs on the TensorFlow backend")
+    from export import to_tflite
+    from export.tflite import file_bytes
+
+    counts = {}
+    for steps in (3, 9):
+        model = draw(steps=steps)
+        noise = {"noise": np.random.default_rng(0).standard_normal((16, steps, 4)).astype("float32")}
+        to_tflite(model, tmp_path / f"draw{steps}.tflite", check_inputs=noise)
+        counts[steps] = file_bytes(tmp_path / f"draw{steps}.tflite")["ops"]
+        report = to_tflite(model, tmp_path / f"draw{steps}.int8.tflite", quantize="int8", representative=noise)
+        # canvases are in [0, 1]; an int8 ONE_HOT once wrote step t's canvas into every row (sums up to T)
+        assert report.max_abs_diff < 0.5
+    assert counts[3] == counts[9]

@@ -127,6 +127,13 @@ class Draw(keras.Model):
             self.kl_steps.assign_add(1.0)
         return {"logits": canvas, "reconstruction": reconstruction, "kl": kl}
 
+    def _decode_step(self, z, dec, canvas):
+        """One generator step: h^dec_t = LSTM^dec(h^dec_{t−1}, z_t), c_t = c_{t−1} + write(h^dec_t).
+        Returns the decoder state, c_t and the write filterbank (None without attention)."""
+        h_dec, dec = self.decoder(z, dec)
+        patch, plot = self._write(h_dec)
+        return dec, canvas + patch, plot
+
     def decode(self, noise):
         """The generator: noise (B, T, latent_dim) → canvases σ(c_t) (B, T, H, W, C) and, with
         attention, the write filterbank of every step ({"centre", "stride", …} (B, T, …))."""
@@ -135,13 +142,33 @@ class Draw(keras.Model):
         dec, canvas = self._zeros(batch), ops.zeros((batch, *self.image_shape))
         canvases, params = [], []
         for t in range(self.steps):
-            h_dec, dec = self.decoder(noise[:, t], dec)
-            patch, plot = self._write(h_dec)
-            canvas = canvas + patch
+            dec, canvas, plot = self._decode_step(noise[:, t], dec, canvas)
             canvases.append(ops.sigmoid(canvas))
             params.append(plot)
         writes = {k: ops.stack([p[k] for p in params], axis=1) for k in params[0]} if self.attention else {}
         return ops.stack(canvases, axis=1), writes
+
+    def decode_loop(self, noise):
+        """`decode`'s canvases, the same numbers, as one `ops.fori_loop` over the steps: the exported
+        generator holds one step in a TFLite WHILE instead of T unrolled copies. Step t reads z_t and
+        stores σ(c_t) through the one-hot row e_t: z_t = Σ_s e_t[s] noise_s, canvases += e_t σ(c_t)
+        (exact: the other rows add zeros)."""
+        noise = self.check_noise(noise)
+        batch = ops.shape(noise)[0]
+
+        def step(t, state):
+            h, c, canvas, canvases = state
+            # e_t as a comparison, not ONE_HOT: int8 ONE_HOT wrote 1 in every row (measured: the canvases summed)
+            row = ops.cast(ops.equal(ops.arange(self.steps), t), "float32")
+            z = ops.sum(noise * row[None, :, None], axis=1)
+            (h, c), canvas, _ = self._decode_step(z, [h, c], canvas)
+            h, c, canvas = (ops.cast(v, "float32") for v in (h, c, canvas))  # one carry dtype under mixed precision
+            canvases = canvases + ops.reshape(row, (1, -1, 1, 1, 1)) * ops.expand_dims(ops.sigmoid(canvas), 1)
+            return h, c, canvas, canvases
+
+        h, c = self._zeros(batch)
+        canvas = ops.zeros((batch, *self.image_shape))
+        return ops.fori_loop(0, self.steps, step, (h, c, canvas, ops.zeros((batch, self.steps, *self.image_shape))))[3]
 
     def generate(self, n, seed=0):
         """n new images: the canvas sequence (n, T, H, W, C) as NumPy, and the write filterbanks."""
@@ -178,7 +205,7 @@ class Draw(keras.Model):
         """The exported generator: noise (B, T, latent_dim) → final images σ(c_T) and every canvas."""
 
         def serve(noise):
-            canvases, _ = self.decode(noise)
+            canvases = self.decode_loop(noise)
             return {"canvases": canvases, "images": canvases[:, -1]}
 
         return {"noise": (None, self.steps, self.latent_dim)}, serve
