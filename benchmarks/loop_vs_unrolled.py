@@ -1,0 +1,62 @@
+"""What the WHILE loop costs in LiteRT time: RAM's and DRAW's files exported unrolled and as a loop.
+
+The unrolled files come from the code before the loop (commit 1428ea2), the loop files from this
+tree, the same default weights:
+
+    git worktree add /tmp/unrolled 1428ea2 && cp zoo/weights/*.h5 /tmp/unrolled/zoo/weights/
+    (cd /tmp/unrolled && python -m zoo.cli export ram --quantize fp32 --out DIR/unrolled_ram_fp32.tflite)
+    python -m zoo.cli export ram --quantize fp32 --out DIR/loop_ram_fp32.tflite
+    ... and int8, and the same for draw
+    python benchmarks/loop_vs_unrolled.py DIR [--rounds 5]
+
+Prints the median ms per call (median over interleaved rounds) of each pair at batch 1 (1 and 2
+threads) and 32 (1 thread), on the same inputs.
+"""
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+
+from export.runtime import Runtime  # noqa: E402
+
+INPUTS = {"ram": lambda b: {"images": np.random.default_rng(0).random((b, 100, 100, 1), dtype="float32")},
+          "draw": lambda b: {"noise": np.random.default_rng(0).standard_normal((b, 16, 100)).astype("float32")}}
+CELLS = ((1, 1), (1, 2), (32, 1))  # (batch, threads)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("directory", type=Path)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    times = {}
+    for _ in range(args.rounds):
+        for model in INPUTS:
+            for quantize in ("fp32", "int8"):
+                for kind in ("unrolled", "loop"):
+                    for batch, threads in CELLS:
+                        runtime = Runtime(args.directory / f"{kind}_{model}_{quantize}.tflite", num_threads=threads)
+                        x = INPUTS[model](batch)
+                        runtime(**x)
+                        calls = []
+                        for _ in range(40 if batch == 1 else 6):
+                            start = time.perf_counter()
+                            runtime(**x)
+                            calls.append(time.perf_counter() - start)
+                        times.setdefault((model, quantize, batch, threads, kind), []).append(1000 * np.median(calls))
+    print("| model | file | batch | threads | unrolled ms | loop ms | loop / unrolled |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for model in INPUTS:
+        for quantize in ("fp32", "int8"):
+            for batch, threads in CELLS:
+                unrolled, loop = (np.median(times[(model, quantize, batch, threads, k)]) for k in ("unrolled", "loop"))
+                print(f"| `{model}` | {quantize} | {batch} | {threads} | {unrolled:.3f} | {loop:.3f} | {loop / unrolled:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
