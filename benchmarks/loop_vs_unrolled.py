@@ -1,12 +1,13 @@
-"""What the WHILE loop costs in LiteRT time: RAM's and DRAW's files exported unrolled and as a loop.
+"""What a TFLite WHILE loop costs in LiteRT time: DRAW's generator (and RAM's glimpses, whose loop
+was tried and reverted) exported unrolled and as a loop.
 
-The unrolled files come from the code before the loop (commit 1428ea2), the loop files from this
-tree, the same default weights:
+The unrolled files come from the code before the loops (commit 1428ea2), DRAW's loop from this
+tree, RAM's loop from commit ef1a5d0; the same default weights:
 
     git worktree add /tmp/unrolled 1428ea2 && cp zoo/weights/*.h5 /tmp/unrolled/zoo/weights/
-    (cd /tmp/unrolled && python -m zoo.cli export ram --quantize fp32 --out DIR/unrolled_ram_fp32.tflite)
-    python -m zoo.cli export ram --quantize fp32 --out DIR/loop_ram_fp32.tflite
-    ... and int8, and the same for draw
+    (cd /tmp/unrolled && python -m zoo.cli export draw --quantize fp32 --out DIR/unrolled_draw_fp32.tflite)
+    python -m zoo.cli export draw --quantize fp32 --out DIR/loop_draw_fp32.tflite
+    ... and int8, and ram from the two commits' worktrees
     python benchmarks/loop_vs_unrolled.py DIR [--rounds 5]
 
 Prints the median ms per call (median over interleaved rounds) of each pair at batch 1 (1 and 2

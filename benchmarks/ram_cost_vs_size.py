@@ -55,18 +55,10 @@ PASSES = {
 
 def flops(model):
     """Float operations of one batch-1 inference, counted by the TensorFlow profiler on the frozen
-    graph (every op inline: the profiler does not enter function calls, nor a loop's body, so RAM
-    is counted on its unrolled episode: the same glimpses as the loop it exports)."""
-    import tensorflow as tf
-    from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
+    graph (every op inline: the profiler does not enter function calls)."""
     from tensorflow.python.profiler import model_analyzer, option_builder
 
-    if hasattr(model, "episode"):
-        episode = tf.function(lambda images: model.episode(images, sample=False)[0], autograph=False)
-        concrete = episode.get_concrete_function(tf.TensorSpec((1, *model.image_shape), tf.float32))
-        graph = convert_variables_to_constants_v2(concrete).graph
-    else:
-        graph = frozen_concrete_function(model, batch_size=1)[0].graph
+    graph = frozen_concrete_function(model, batch_size=1)[0].graph
     options = option_builder.ProfileOptionBuilder(option_builder.ProfileOptionBuilder.float_operation())
     return model_analyzer.profile(graph, options=options.with_empty_output().build()).total_float_ops
 

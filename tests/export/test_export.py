@@ -146,19 +146,6 @@ def test_ram_inference_path_exports_with_builtin_ops(tmp_path, core):
     report = to_tflite(ram, tmp_path / "ram.tflite", check_inputs=real_like())
     assert report.max_abs_diff <= 1e-4 and report.top1_agreement == 1.0
     assert "GATHER" in report.ops and not any("Flex" in op for op in report.ops)
-    assert "WHILE" in report.ops  # the glimpses are one loop, not unrolled
-
-
-def test_ram_file_holds_one_glimpse_whatever_the_glimpse_count(tmp_path):
-    from export.tflite import file_bytes
-
-    sizes = {}
-    for glimpses in (2, 8):
-        ram = zoo.load("ram", weights=None, image_shape=(24, 24, 1), num_classes=3, glimpses=glimpses,
-                       glimpse_size=4, scales=2, glimpse_units=8, location_units=8, hidden_units=16, core="lstm")
-        to_tflite(ram, tmp_path / f"ram{glimpses}.tflite", check_inputs=real_like())
-        sizes[glimpses] = file_bytes(tmp_path / f"ram{glimpses}.tflite")
-    assert sizes[2]["ops"] == sizes[8]["ops"] and sizes[2]["tensors"] == sizes[8]["tensors"]
 
 
 def test_int8_keeps_the_pretrained_transformer_working(tmp_path):

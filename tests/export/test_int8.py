@@ -114,19 +114,3 @@ def test_file_bytes_account_for_every_byte_of_a_file(stn, tmp_path):
     n_weights = stn.count_params()
     assert f["constants"] >= 4 * n_weights > q["constants"] >= n_weights  # int8 stores a byte a weight (+ int32 biases)
     assert f["quantization"] == 0 < q["quantization"] and q["names"] < f["names"]  # int8 drops internal names
-
-
-def test_ram_loop_converts_to_int8_with_its_body_quantized(tmp_path):
-    import keras
-
-    keras.utils.set_random_seed(0)
-    ram = zoo.load("ram", weights=None, image_shape=(24, 24, 1), num_classes=3, glimpses=3, glimpse_size=4,
-                   scales=2, glimpse_units=8, location_units=8, hidden_units=16, core="lstm")
-    report = to_tflite(ram, tmp_path / "ram.tflite", quantize="int8", representative=real_like(32),
-                       check_inputs=real_like(16, 1))
-    counts = op_counts(tmp_path / "ram.tflite")
-    assert sum(n for (op, _), n in counts.items() if op == "WHILE") == 1
-    assert counts[("FULLY_CONNECTED", "int8")] > 0  # the glimpse network inside the loop is int8
-    assert report.top1_agreement >= 0.75
-    probabilities = np.asarray(ram(real_like(4)))
-    np.testing.assert_allclose(probabilities, np.asarray(ram.episode(real_like(4), sample=False)[0]), atol=1e-6)

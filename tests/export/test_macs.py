@@ -5,7 +5,7 @@ import pytest
 
 from export import to_tflite
 from export.macs import keras_macs, tflite_macs
-from export.tflite import convert_signatures
+from export.tflite import convert_signatures, op_counts
 from zoo import registry
 
 SMALL = {
@@ -63,3 +63,22 @@ def test_bad_inputs_get_one_line_errors(tmp_path):
         keras_macs(registry.entry("grid_lstm").builder())
     with pytest.raises(ValueError, match="got str"):
         keras_macs("cnn")
+
+
+def test_a_while_loop_counts_its_body_once_per_pass(tmp_path):
+    # DRAW's generator exports its steps as one TFLite WHILE (an ops.fori_loop): its body runs T times.
+    import keras
+    import tensorflow as tf
+    from keras import ops
+
+    keras.utils.set_random_seed(0)
+    dense = keras.layers.Dense(6)
+    dense.build((None, 6))
+
+    def serve(x):
+        return {"y": ops.fori_loop(0, 5, lambda t, h: dense(h), x)}
+
+    path = tmp_path / "loop.tflite"
+    path.write_bytes(convert_signatures({"serving_default": (serve, [tf.TensorSpec((None, 6), tf.float32, name="x")])}))
+    assert "WHILE" in {op for op, _ in op_counts(path)}
+    assert tflite_macs(path) == 5 * 6 * 6

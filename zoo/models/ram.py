@@ -110,19 +110,6 @@ class RecurrentAttentionModel(ImageClassifier):
         self.baseline = layers.Dense(1, name="baseline")
         self.noise = keras.random.SeedGenerator(self.seed)
 
-    def build(self, input_shape=None):
-        """Every layer, before the first call: the mean path (`mean_path`) never reads the baseline,
-        and a layer first called inside a JAX loop could not make its weights there."""
-        hidden = (None, self.hidden_units)
-        self.glimpse_net.build((None, *self.image_shape))
-        if self.core == "lstm":
-            self.core_lstm.build(hidden)
-        else:
-            self.core_h.build(hidden)
-            self.core_g.build(hidden)
-        for layer in (self.locator, self.action, self.baseline):
-            layer.build(hidden)
-
     def episode(self, images, sample, seed=None):
         """One pass of T glimpses. Returns p(y|x), locations (B,T,2), log π (B,T), baselines (B,T), patches."""
         batch = ops.shape(images)[0]
@@ -147,37 +134,15 @@ class RecurrentAttentionModel(ImageClassifier):
             else:
                 log_pi.append(-ops.sum(ops.square(location - mean), axis=-1) / (2.0 * self.std**2))
             baselines.append(ops.cast(ops.squeeze(self.baseline(ops.stop_gradient(h)), -1), "float32"))
-            h, c, patch = self.glimpse(pyramid, location, h, c)
+            g, patch = self.glimpse_net(pyramid, location, return_patches=True)
+            if self.core == "lstm":
+                h, (_, c) = self.core_lstm(g, [h, c])
+            else:
+                h = ops.relu(self.core_h(h) + self.core_g(g))
             locations.append(location)
             patches.append(patch)
         probabilities = self.action(h)
         return probabilities, ops.stack(locations, 1), ops.stack(log_pi, 1), ops.stack(baselines, 1), ops.stack(patches, 1)
-
-    def glimpse(self, pyramid, location, h, c):
-        """One glimpse at `location`: g_t = f_g(x, l_t), then the core. Returns h_{t+1}, c_{t+1}, the patches."""
-        g, patch = self.glimpse_net(pyramid, location, return_patches=True)
-        if self.core == "lstm":
-            h, (_, c) = self.core_lstm(g, [h, c])
-        else:
-            h = ops.relu(self.core_h(h) + self.core_g(g))
-        return h, c, patch
-
-    def mean_path(self, images):
-        """p(y|x) along l_t = μ_t, the locations `episode(images, sample=False)` takes, as one
-        `ops.fori_loop` over the glimpses: an exported file holds one glimpse in a TFLite WHILE
-        instead of T unrolled copies of it."""
-        batch = ops.shape(images)[0]
-        pyramid = self.glimpse_net.sensor.pyramid(images)  # built once, read by every glimpse
-
-        def step(t, state):
-            h, c = state
-            location = ops.cast(self.locator(h), "float32")
-            h, c, _ = self.glimpse(pyramid, location, h, c)
-            return ops.cast(h, "float32"), ops.cast(c, "float32")  # one carry dtype under mixed precision
-
-        h = ops.zeros((batch, self.hidden_units))
-        h, _ = ops.fori_loop(0, self.glimpses, step, (h, ops.zeros_like(h)))
-        return self.action(h)
 
     def call(self, images, training=None, return_attention=False):
         images = self.check_images(images)
@@ -190,8 +155,6 @@ class RecurrentAttentionModel(ImageClassifier):
             probabilities, locations, _, _, patches = self.episode(tiled, sample=True, seed=self.seed)
             probabilities = ops.mean(ops.reshape(probabilities, (self.mc_samples, batch, self.num_classes)), 0)
             locations, patches = locations[:batch], patches[:batch]  # the first episode, for plots
-        elif not (return_attention or self.random_glimpses):
-            return self.mean_path(images)
         else:
             seed = self.seed if self.random_glimpses else None
             probabilities, locations, _, _, patches = self.episode(images, sample=False, seed=seed)
