@@ -26,7 +26,7 @@ import zoo  # noqa: E402
 from export.records import LOOPS, export_record, tflite_path  # noqa: E402
 from export.runtime import Runtime, median_ms  # noqa: E402
 from recipes.testset import TestSet  # noqa: E402
-from zoo import decoding, registry  # noqa: E402
+from zoo import registry  # noqa: E402
 
 BATCHES = (1, 32)
 
@@ -46,7 +46,7 @@ def _captioner(model, rec, path):
 
 
 def _generator(model, rec, path):
-    noise, runtime = decoding.standard_noise(32, model.steps, model.latent_dim, seed=0), Runtime(path)
+    noise, runtime = TestSet(rec).examples(32)[0]["noise"], Runtime(path)
     serve = model.serving_signature()[1]
     return (lambda b: serve(noise[:b])), (lambda b: runtime(noise=noise[:b]))
 

@@ -22,7 +22,7 @@ import zoo  # noqa: E402
 from export import to_tflite  # noqa: E402
 from export.tflite import file_bytes  # noqa: E402
 from recipes.testset import TestSet  # noqa: E402
-from zoo import decoding, registry  # noqa: E402
+from zoo import registry  # noqa: E402
 
 BUDGET = 0.35
 
@@ -39,17 +39,10 @@ def int8_defaults():
     return names
 
 
-def check_inputs(name, model, test):
-    """What `export.records` checks a file on: a generator's noise draws (seed 0), else test inputs."""
-    if registry.task(name) == "generator":
-        return {"noise": decoding.standard_noise(32, model.steps, model.latent_dim, seed=0)}
-    return test.examples(32)[0]
-
-
 def measure(name, workdir):
     rec = registry.record(name)
     model, test = zoo.load(name), TestSet(rec)
-    check, calibration = check_inputs(name, model, test), test.calibration(500)
+    check, calibration = test.examples(32)[0], test.calibration(500)
     parts = {}
     for quantize in (None, "int8"):
         path = Path(workdir) / f"{name}.{quantize or 'fp32'}.tflite"

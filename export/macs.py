@@ -10,7 +10,7 @@ The rule, the same in both counts: only matrix products cost MACs.
 Element-wise and data-movement ops (ADD, MUL, EXP, LOGISTIC, GATHER, pooling, SOFTMAX, SUM, ...)
 count 0 MACs: the bilinear sampler's four weighted reads, the Gaussian filterbank's exponentials
 and the LSTM gates' element-wise products are not in the count. A loop kept as a TFLite WHILE
-(RAM's glimpses) counts its body once per pass.
+(DRAW's generator) counts its body once per pass.
 """
 
 from pathlib import Path

@@ -23,7 +23,7 @@ from export.matrix import KEYS, export_format, export_key, loss_note, measured
 from export.question_answerer import Answerer
 from export.runtime import Runtime, median_ms
 from export.tflite import check_int8_holds, evaluate_tflite, gpu_delegate_report, to_tflite
-from zoo import cards, decoding, registry
+from zoo import cards, registry
 from zoo import weights as store
 
 
@@ -226,7 +226,7 @@ def _decoding_loop(model, rec, fmt, quantize, test, out):
 def _generator(model, rec, fmt, quantize, test, out):
     """Noise (B, T, latent_dim) → the canvases and the final images, checked on 256 noise draws
     (int8 calibrated on 256 other draws); no test metric runs through the file."""
-    check = {"noise": decoding.standard_noise(256, model.steps, model.latent_dim, seed=0)}
+    check = test.examples(256)[0]
     if fmt == "saved_model":
         return _saved_model(model, rec, check["noise"], out)
     path = tflite_path(rec, quantize, out)

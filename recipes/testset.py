@@ -45,13 +45,18 @@ def test_strokes(rec, limit=None):
     return drawn.inputs(), drawn.texts
 
 
+def noise_draws(rec, n, seed):
+    """A generator's inputs: {"noise": n standard-normal draws (n, T, latent_dim) of `seed`}."""
+    return {"noise": decoding.standard_noise(n, rec["config"]["steps"], rec["config"]["latent_dim"], seed=seed)}
+
+
 # Per task: the first test examples and what they should give (metrics: `recipes.evaluate.TEST_METRICS`).
 EXAMPLES = {
     "classifier": test_arrays,
     "language_model": test_arrays,
     "translator": test_texts,
     "captioner": test_scenes,
-    "generator": lambda rec, limit=None: (None, None),  # draws from noise: no inputs
+    "generator": lambda rec, limit=None: (noise_draws(rec, limit, seed=0), None),  # what its exports are checked on
     "question_answerer": lambda rec, limit=None: questions(rec, rec["data"]["test_split"], limit),
     "stroke_writer": test_strokes,
 }
@@ -59,8 +64,7 @@ EXAMPLES = {
 # generator's, n noise draws of seed 1 (its checks draw seed 0).
 CALIBRATION = {
     "question_answerer": lambda rec, n: questions(rec, "train", n)[0],
-    "generator": lambda rec, n: {"noise": decoding.standard_noise(n, rec["config"]["steps"], rec["config"]["latent_dim"],
-                                                                  seed=1)},
+    "generator": lambda rec, n: noise_draws(rec, n, seed=1),
 }
 
 
