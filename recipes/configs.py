@@ -169,23 +169,28 @@ def show_attend_tell_family(data, epochs):
     ]
 
 
-def vqa_family(data, epochs, seeds=(0,), suffix=""):
+def vqa_family(data, epochs, seeds=(0,), suffix="", answer_units=0):
     """Stacked attention with two hops (the default tag), one hop, no attention (the mean of the
     image's grid stands for the attended vector) and the blind, question-only model on questions
     about generated scenes: one CNN (3 conv layers 16-32-64, an 8×8 grid of 64-d image vectors for
     64×64 scenes), one question LSTM (64 units), one schedule; each variant with every seed of
     `seeds` (tags `_seedN` for N > 0), so that the order of the four is judged against the seed
-    spread. `suffix` names a longer schedule (`_60e`)."""
-    base = {"filters": (16, 32, 64), "embedding_dim": 32, "units": 64, "attention_units": 32, "dropout": 0.2}
+    spread. `suffix` names a longer schedule (`_60e`). `answer_units` > 0 puts one ReLU layer of that
+    width before the answer softmax (tags `_mlp`): the paper's linear answer layer cannot tell "is
+    there a coat?" from u = ṽ + v_Q, which needs the question's class matched with the attended one."""
+    base = {"filters": (16, 32, 64), "embedding_dim": 32, "units": 64, "attention_units": 32, "dropout": 0.2,
+            **({"answer_units": answer_units} if answer_units else {})}
+    head = "_mlp" if answer_units else ""
     variants = {"": {"hops": 2}, "_1hop": {"hops": 1}, "_none": {"hops": 0}, "_blind": {"hops": 0, "use_image": False}}
     name = data.removeprefix("vqa_")
     seeded = lambda seed: "" if seed == 0 else f"_seed{seed}"  # noqa: E731
     return [
-        Recipe(f"vqa_{name}{variant}{suffix}{seeded(seed)}", "vqa", f"{name}{variant}{suffix}{seeded(seed)}", data,
-               {**base, **change}, epochs, seed=seed,
-               baseline=None if variant == "_none" else f"vqa_{name}_none{suffix}{seeded(seed)}",
+        Recipe(f"vqa_{name}{variant}{head}{suffix}{seeded(seed)}", "vqa", f"{name}{variant}{head}{suffix}{seeded(seed)}",
+               data, {**base, **change}, epochs, seed=seed,
+               baseline=None if variant == "_none" else f"vqa_{name}_none{head}{suffix}{seeded(seed)}",
                description=f"questions about {name}, {change['hops']} hop(s)"
-               + ("" if change.get("use_image", True) else ", question only (blind)"))
+               + ("" if change.get("use_image", True) else ", question only (blind)")
+               + (f", a ReLU layer of {answer_units} before the answer" if answer_units else ""))
         for variant, change in variants.items() for seed in seeds
     ]
 
@@ -283,6 +288,7 @@ def gpu_campaign_recipes():
     parity = [dataclasses.replace(r, name=f"{r.name}_wide", tag=f"{r.tag}_wide", clipnorm=1.0,
                                   baseline=r.baseline and f"{r.baseline}_wide") for r in parity]
     vqa = [*vqa_family("vqa_scenes_fashion_mnist", 60, seeds=(0, 1, 2), suffix="_60e"),
+           *vqa_family("vqa_scenes_fashion_mnist", 60, seeds=(0, 1, 2), suffix="_60e", answer_units=128),
            *vqa_family("vqa_scenes_mnist5k", 60, suffix="_60e")]
     return [ram_lstm, cnn, *draws, *draw_classifier, *parity, *vqa]
 
@@ -379,6 +385,8 @@ RECIPES = {
         # Questions about captioned scenes: 10 epochs of 100,000 questions about 20,000 scenes, ~25 minutes a
         # recipe on the 2-core CPU beside other runs (TensorFlow; the blind model ~5 minutes). Seeds 0, 1 and 2.
         *vqa_family("vqa_scenes_fashion_mnist", epochs=10, seeds=(0, 1, 2)),
+        # The same with one hidden ReLU layer of 128 before the answer softmax (the `_mlp` tags).
+        *vqa_family("vqa_scenes_fashion_mnist", epochs=10, answer_units=128),
         # Handwriting synthesis (GPU queue): 2 LSTMs of 256, 30 epochs of 20,000 lines, with and without the window.
         *handwriting_family("strokes_kjv", epochs=30, units=256, layers=2),
         # The same on the 2-core CPU: 2 LSTMs of 128, 12 epochs, ~2.5 minutes an epoch alone (JAX, lines batched

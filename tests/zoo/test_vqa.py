@@ -63,6 +63,19 @@ def test_what_each_variant_reads():
     np.testing.assert_allclose(np.asarray(m(x)), want / want.sum(-1, keepdims=True), atol=1e-5)
 
 
+def test_answer_units_put_one_relu_layer_before_the_answer_softmax():
+    x = batch(model())
+    m = model(hops=0, answer_units=6)
+    u = np.asarray(m.image_vectors(x["images"])).mean(1) + np.asarray(m.question_vector(x["questions"]))
+    h = np.maximum(u @ np.asarray(m.W_h.kernel) + np.asarray(m.W_h.bias), 0)
+    logits = h @ np.asarray(m.W_u.kernel) + np.asarray(m.W_u.bias)
+    want = np.exp(logits - logits.max(-1, keepdims=True))
+    np.testing.assert_allclose(np.asarray(m(x)), want / want.sum(-1, keepdims=True), atol=1e-5)
+    assert model().W_h is None  # the paper's linear answer layer by default
+    with pytest.raises(ValueError, match="answer_units must be 0"):
+        model(answer_units=-1)
+
+
 def test_the_question_vector_is_the_state_after_the_last_word():
     m = model()
     ids = m.question_ids(["what is left of the bag"])

@@ -11,6 +11,8 @@ p^k = softmax(W_P h_A), u^k = Σ_i p^k_i v_i + u^{k−1}. With hops=0 (no attent
 vector stands for the attended one, u = (1/N) Σ_i v_i + v_Q; with use_image=False (the blind,
 question-only baseline) u = v_Q.
 Answer: p(a) = softmax(W_u u + b_u) over the answer words (dropout on u while training).
+With answer_units > 0, p(a) = softmax(W_u relu(W_h u + b_h) + b_u): one hidden layer, which
+"is there a coat?" needs (the question's class matched with the attended item's: not linear in u).
 
 `call({"images": float32 (B, H, W, C) in [0, 1], "questions": int ids (B, max_question_len)})`
 (or the tuple (images, questions)) returns p(a) (B, A), and with return_attention=True every
@@ -51,6 +53,8 @@ class StackedAttentionNetwork(keras.Model):
         embedding_dim, units, attention_units: the word embedding width, d (the LSTM's and the image
             vectors' width), k (the width of h_A).
         dropout: the dropout rate on u before the answer layer.
+        answer_units: the width of a ReLU layer W_h before the answer softmax; 0 (default) is the
+            paper's linear answer layer.
     """
 
     input_dtypes = {"questions": "int32"}  # the exported signature's dtypes (images: float32)
@@ -76,6 +80,7 @@ class StackedAttentionNetwork(keras.Model):
         units=64,
         attention_units=32,
         dropout=0.2,
+        answer_units=0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -92,6 +97,9 @@ class StackedAttentionNetwork(keras.Model):
         self.filters = tuple(int(f) for f in filters)
         self.embedding_dim, self.units, self.attention_units = int(embedding_dim), int(units), int(attention_units)
         self.dropout_rate = float(dropout)
+        self.answer_units = int(answer_units)
+        if self.answer_units < 0:
+            raise ValueError(f"answer_units must be 0 (the paper's linear answer layer) or more; got {answer_units}")
         self.grid = tuple(d // 2 ** len(self.filters) for d in self.image_shape[:2])  # after the max-pools
         if self.use_image:
             self.encoder = self._encoder()
@@ -100,6 +108,7 @@ class StackedAttentionNetwork(keras.Model):
         self.lstm = layers.LSTM(self.units, unroll=True, name="question_lstm")  # unrolled: exports to TFLite
         self.attention = StackedAttention(self.attention_units, self.hops, name="attention") if self.hops else None
         self.dropout = layers.Dropout(self.dropout_rate)
+        self.W_h = layers.Dense(self.answer_units, activation="relu", name="W_h") if self.answer_units else None
         self.W_u = layers.Dense(len(self.answers), name="W_u")
 
     def _encoder(self):
@@ -142,7 +151,8 @@ class StackedAttentionNetwork(keras.Model):
                 attention = ops.reshape(p, (-1, self.hops, *self.grid))
             else:
                 u = ops.mean(v, axis=1) + u
-        probabilities = ops.softmax(self.W_u(self.dropout(u, training=training)), axis=-1)
+        h = self.dropout(u, training=training)
+        probabilities = ops.softmax(self.W_u(self.W_h(h) if self.W_h else h), axis=-1)
         return (probabilities, attention) if return_attention else probabilities
 
     def check_inputs(self, inputs):
@@ -233,4 +243,5 @@ class StackedAttentionNetwork(keras.Model):
             "units": self.units,
             "attention_units": self.attention_units,
             "dropout": self.dropout_rate,
+            "answer_units": self.answer_units,
         }
