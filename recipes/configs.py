@@ -287,9 +287,9 @@ def gpu_campaign_recipes():
               *parity_family((64,), units=128, depth=16, epochs=20, batch_size=128, learning_rate=3e-3)]
     parity = [dataclasses.replace(r, name=f"{r.name}_wide", tag=f"{r.tag}_wide", clipnorm=1.0,
                                   baseline=r.baseline and f"{r.baseline}_wide") for r in parity]
-    vqa = [*vqa_family("vqa_scenes_fashion_mnist", 60, seeds=(0, 1, 2), suffix="_60e"),
-           *vqa_family("vqa_scenes_fashion_mnist", 60, seeds=(0, 1, 2), suffix="_60e", answer_units=128),
-           *vqa_family("vqa_scenes_mnist5k", 60, suffix="_60e")]
+    # VQA with a ReLU layer before the answer: at 10 epochs it took "is there a …?" from chance to 67%.
+    vqa = [*vqa_family("vqa_scenes_fashion_mnist", 60, seeds=(0, 1, 2), suffix="_60e", answer_units=128),
+           *vqa_family("vqa_scenes_mnist5k", 60, suffix="_60e", answer_units=128)]
     return [ram_lstm, cnn, *draws, *draw_classifier, *parity, *vqa]
 
 
