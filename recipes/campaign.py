@@ -56,6 +56,13 @@ def load_queue(path):
     return entries
 
 
+def queued(path=None):
+    """The names of the recipes a queue holds, to run now (`entries`) and later (`next`): runs whose
+    cards may already name them as their baseline. Default: the GPU campaign's queue."""
+    queue = json.loads(Path(path or STATE_DIR.parent / "gpu.json").read_text())
+    return {entry["recipe"] for entry in [*queue["entries"], *queue.get("next", {}).get("entries", [])]}
+
+
 def _callbacks(deadline, log_path):
     import keras
 
