@@ -6,18 +6,20 @@ g×g. The image is first average-pooled into a pyramid (level s: 2^s × 2^s bloc
 padded), once per image; patch s is then g×g bilinear reads of level s. Where the patch lies
 on level s's block grid the result is exactly the block means of the g·2^s-pixel patch;
 elsewhere it blends neighbouring blocks. A glimpse costs k·g² reads whatever the image size:
-only the pyramid, built once, grows with it. Reads use the
-shared bilinear sampler, so points outside the image are zeros, gradients reach the image, and
-the sensor exports to TFLite with builtin ops.
+only the pyramid, built once, grows with it. The levels are stored as one table, so a glimpse's
+4·k·g² neighbours are one gather of the shared bilinear sampler (`layers.sampler.bilinear_read`):
+points outside the image are zeros, gradients reach the image, and the sensor exports to TFLite
+with builtin ops, a few dozen per glimpse.
 
 Glimpse network: g = f_g(x, l) = ReLU(Linear(h_g) + Linear(h_l)),
 h_g = ReLU(Linear(ρ(x, l))), h_l = ReLU(Linear(l)).
 """
 
 import keras
+import numpy as np
 from keras import layers, ops
 
-from layers.sampler import bilinear_sample, normalized_to_pixel
+from layers.sampler import bilinear_read, normalized_to_pixel
 
 
 def block_mean(images):
@@ -50,9 +52,19 @@ class GlimpseSensor(layers.Layer):
         if self.size < 1 or self.scales < 1:
             raise ValueError(f"size and scales must be positive; got size={size}, scales={scales}")
 
+    def level_sizes(self, height, width):
+        """(H_s, W_s) of pyramid levels s = 0 … k−1 of an image of `height` × `width` pixels."""
+        sizes = [(height, width)]
+        for _ in range(1, self.scales):
+            h, w = sizes[-1]
+            sizes.append(((h + h % 2) // 2, (w + w % 2) // 2))
+        return sizes
+
     def pyramid(self, images):
-        """Level s = `images` average-pooled by 2^s (zero-padded to even sizes), s = 0 … k−1: built
-        once per image, it is the only part of a glimpse whose cost grows with the image."""
+        """(`images`, table): the table holds every level's pixels as rows, image by image, level by
+        level (level s = `images` average-pooled by 2^s, zero-padded to even sizes), so that one
+        gather reads a whole glimpse. Built once per image, it is the only part of a glimpse whose
+        cost grows with the image; pass the pair to `call` to reuse it across glimpses."""
         levels = [images]
         for _ in range(1, self.scales):
             level = levels[-1]
@@ -60,29 +72,38 @@ class GlimpseSensor(layers.Layer):
             if pad_h or pad_w:
                 level = ops.pad(level, [[0, 0], [0, pad_h], [0, pad_w], [0, 0]])
             levels.append(block_mean(level))
-        return levels
+        rows = [ops.reshape(level, (-1, level.shape[1] * level.shape[2], level.shape[3])) for level in levels]
+        table = rows[0] if len(rows) == 1 else ops.concatenate(rows, axis=1)
+        return images, ops.reshape(table, (-1, images.shape[3]))
 
     def call(self, images, locations):
-        """`images` (B, H, W, C), or the list `pyramid(images)` to reuse it across glimpses."""
-        levels = images if isinstance(images, (list, tuple)) else self.pyramid(images)
-        if len(levels) != self.scales:
-            raise ValueError(f"expected a pyramid of {self.scales} levels; got {len(levels)}")
+        """`images` (B, H, W, C), or the pair `pyramid(images)` to reuse it across glimpses."""
+        if isinstance(images, (list, tuple)):
+            if len(images) != 2:
+                raise ValueError(f"expected images or the pair pyramid(images); got a sequence of {len(images)}")
+            images, table = images
+        else:
+            images, table = self.pyramid(images)
         if locations.shape[-1] != 2:
             raise ValueError(f"locations must be (batch, 2) as (x, y) in [-1, 1]; got shape {locations.shape}")
-        height, width = levels[0].shape[1], levels[0].shape[2]
+        batch, height, width = ops.shape(locations)[0], images.shape[1], images.shape[2]
+        sizes = np.array(self.level_sizes(height, width))  # (k, 2)
+        g2 = self.size * self.size
         locations = ops.cast(locations, "float32")  # geometry in float32, also under mixed precision
-        cx = ops.reshape(normalized_to_pixel(locations[:, 0], width), (-1, 1, 1))
-        cy = ops.reshape(normalized_to_pixel(locations[:, 1], height), (-1, 1, 1))
-        offsets = ops.arange(self.size, dtype="float32") - (self.size - 1) / 2.0
-        dx, dy = ops.meshgrid(offsets, offsets, indexing="xy")
-        patches = []
-        for s, level in enumerate(levels):
-            factor = 2.0**s
-            # Pixel p of level s is the block mean centred at p·2^s + (2^s − 1)/2 in the image.
-            x = (cx - (factor - 1) / 2) / factor + dx[None]
-            y = (cy - (factor - 1) / 2) / factor + dy[None]
-            patches.append(bilinear_sample(level, x, y))
-        return ops.stack(patches, axis=1)
+        cx = ops.reshape(normalized_to_pixel(locations[:, 0], width), (-1, 1, 1, 1))
+        cy = ops.reshape(normalized_to_pixel(locations[:, 1], height), (-1, 1, 1, 1))
+        offsets = np.arange(self.size, dtype="float32") - (self.size - 1) / 2.0
+        dx, dy = np.meshgrid(offsets, offsets, indexing="xy")
+        factor = (2.0 ** np.arange(self.scales, dtype="float32")).reshape(-1, 1, 1)
+        # Pixel p of level s is the block mean centred at p·2^s + (2^s − 1)/2 in the image.
+        x = ops.reshape((cx - (factor - 1) / 2) / factor + dx, (-1, self.scales * g2))
+        y = ops.reshape((cy - (factor - 1) / 2) / factor + dy, (-1, self.scales * g2))
+        # Row of level s's pixel (0, 0) for image b: b · Σ H_s W_s + Σ_{r<s} H_r W_r.
+        areas = sizes[:, 0] * sizes[:, 1]
+        level_first = np.repeat(np.cumsum(areas) - areas, g2).astype("int32")
+        first = ops.expand_dims(ops.arange(batch, dtype="int32") * int(areas.sum()), 1) + level_first
+        patches = bilinear_read(table, first, np.repeat(sizes[:, 0], g2), np.repeat(sizes[:, 1], g2), x, y)
+        return ops.reshape(patches, (-1, self.scales, self.size, self.size, images.shape[3]))
 
     def compute_output_shape(self, images_shape, locations_shape=None):
         if isinstance(images_shape[0], (list, tuple)):  # the shapes of a pyramid (a shape itself may be a list)

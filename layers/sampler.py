@@ -6,10 +6,10 @@ Jaderberg et al. 2015, eq. (5):
 
 The image is treated as zero outside its pixels, so points off the image read 0 and
 points within one pixel of the border blend the edge with 0 (neighbours outside the image get
-weight 0; no padded copy of the image is made). Written with `keras.ops`
-gathers only: differentiable with respect to the image and to the sampling points,
-identical on the TensorFlow and JAX backends, and exported to TFLite as builtin
-GATHER / arithmetic ops.
+weight 0; no padded copy of the image is made). Written with `keras.ops` gathers only (a
+point's four neighbours in one): differentiable with respect to the image and to the sampling
+points, identical on the TensorFlow and JAX backends, and exported to TFLite as builtin GATHER /
+arithmetic ops.
 
 Coordinate conventions
 ----------------------
@@ -19,6 +19,7 @@ Coordinate conventions
   centre of the image. `normalized_to_pixel` converts.
 """
 
+import numpy as np
 from keras import ops
 
 
@@ -30,11 +31,9 @@ def normalized_to_pixel(u, size):
 def bilinear_sample(images, x, y):
     """Sample `images` (B, H, W, C) at pixel coordinates `x`, `y` of shape (B, ...).
 
-    Returns (B, ..., C) in the images' dtype. Points outside the image read zeros: each of a
-    point's four neighbours is gathered at its index clamped into the image and weighted by 0
-    where it lies outside. A read costs the same whatever the image size (no padded copy of the
-    image is made), so a layer that samples one image many times (RAM's glimpses) pays for the
-    image only once.
+    Returns (B, ..., C) in the images' dtype. Points outside the image read zeros (`bilinear_read`).
+    A read costs the same whatever the image size (no padded copy of the image is made), so a
+    layer that samples one image many times pays for the image only once.
     """
     batch = ops.shape(images)[0]
     height, width, channels = images.shape[1], images.shape[2], images.shape[3]
@@ -45,36 +44,48 @@ def bilinear_sample(images, x, y):
     point_shape = tuple(x.shape[1:])
     if None in point_shape:
         raise ValueError(f"bilinear_sample needs static point dimensions after the batch; got {x.shape}")
+    first = ops.expand_dims(ops.arange(batch, dtype="int32") * (height * width), 1)  # row of image b's pixel (0, 0)
+    out = bilinear_read(ops.reshape(images, (-1, channels)), first, height, width,
+                        ops.reshape(x, (batch, -1)), ops.reshape(y, (batch, -1)))
+    return ops.reshape(out, (batch, *point_shape, channels))
+
+
+def bilinear_read(table, first, height, width, x, y):
+    """Bilinear reads of images stored as the rows of `table` (N, C), one pixel a row in row-major
+    order: the point (x, y) of `x`, `y` (B, P), in pixel coordinates, reads the image of `height` ×
+    `width` pixels whose pixel (0, 0) is row `first` (`first` a tensor, `height` and `width` ints
+    or arrays of ints, each broadcastable to (B, P): the points of one call may read images of
+    different sizes, as a glimpse reads every level of its pyramid). Returns (B, P, C).
+
+    A point's four neighbours are one gather; each is read at its index clamped into its image
+    and weighted by 0 where it lies outside, so the image is zero outside its pixels.
+    """
+    height, width = np.asarray(height, "int32"), np.asarray(width, "int32")
     # Coordinates and weights stay float32 under mixed precision: float16 would put the points of
     # a 100-pixel image on a 1/16-pixel lattice.
-    x = ops.reshape(ops.cast(x, "float32"), (batch, -1))
-    y = ops.reshape(ops.cast(y, "float32"), (batch, -1))
+    x, y = ops.cast(x, "float32"), ops.cast(y, "float32")
     # Beyond one pixel outside the image every neighbour reads 0: clipping there keeps the int32
     # indices small and leaves the value (0) and its gradient (0) unchanged.
-    x = ops.clip(x, -1.0, float(width))
-    y = ops.clip(y, -1.0, float(height))
-    x0 = ops.floor(x)
-    y0 = ops.floor(y)
-    wx1 = x - x0
-    wy1 = y - y0
-    wx0 = 1.0 - wx1
-    wy0 = 1.0 - wy1
-    # Indices in int32 from here: exact also in a fully int8-quantized TFLite file, where float
-    # arithmetic on pixel coordinates would be rounded to the coordinates' quantization step.
-    x0 = ops.cast(x0, "int32")
-    y0 = ops.cast(y0, "int32")
+    x = ops.minimum(ops.maximum(x, -1.0), width.astype("float32"))
+    y = ops.minimum(ops.maximum(y, -1.0), height.astype("float32"))
+    x0, y0 = ops.floor(x), ops.floor(y)
+    # Indices in int32: exact also in a fully int8-quantized TFLite file, where float arithmetic on
+    # pixel coordinates would be rounded to the coordinates' quantization step.
+    x0i, y0i = ops.cast(x0, "int32"), ops.cast(y0, "int32")
+    x1i, y1i = x0i + 1, y0i + 1
+    xc0, xc1 = ops.clip(x0i, 0, width - 1), ops.clip(x1i, 0, width - 1)
+    yc0, yc1 = ops.clip(y0i, 0, height - 1), ops.clip(y1i, 0, height - 1)
 
-    def inside(i, size):  # 1 where pixel index i is in [0, size), else 0
-        return ops.cast(ops.logical_and(ops.greater_equal(i, 0), ops.less(i, size)), "float32")
+    def weight(w, clamped, i):  # w, or 0 where pixel index i lies outside the image
+        return w * ops.cast(ops.equal(clamped, i), "float32")
 
-    flat = ops.reshape(images, (-1, channels))
-    base = ops.expand_dims(ops.arange(batch, dtype="int32") * (height * width), 1)
-
-    def corner(yi, wy, xi, wx):
-        pixels = ops.take(flat, base + ops.clip(yi, 0, height - 1) * width + ops.clip(xi, 0, width - 1), axis=0)
-        weight = wy * inside(yi, height) * wx * inside(xi, width)
-        return pixels * ops.expand_dims(ops.cast(weight, images.dtype), -1)
-
-    out = corner(y0, wy0, x0, wx0) + corner(y0, wy0, x0 + 1, wx1) + corner(y0 + 1, wy1, x0, wx0) + corner(
-        y0 + 1, wy1, x0 + 1, wx1)
-    return ops.reshape(out, (batch, *point_shape, channels))
+    fx, fy = x - x0, y - y0
+    wx0, wx1 = weight(1.0 - fx, xc0, x0i), weight(fx, xc1, x1i)
+    wy0, wy1 = weight(1.0 - fy, yc0, y0i), weight(fy, yc1, y1i)
+    row0, row1 = first + yc0 * width, first + yc1 * width
+    # The neighbours (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1) on a first axis.
+    index = ops.stack([row0 + xc0, row0 + xc1, row1 + xc0, row1 + xc1])
+    weights = ops.stack([wy0 * wx0, wy0 * wx1, wy1 * wx0, wy1 * wx1])
+    pixels = ops.take(table, index, axis=0) * ops.expand_dims(ops.cast(weights, table.dtype), -1)  # (4, B, P, C)
+    # Summed one neighbour after the other, in the order above.
+    return pixels[0] + pixels[1] + pixels[2] + pixels[3]

@@ -64,21 +64,28 @@ def test_cost_does_not_depend_on_the_image_size():
     assert small.shape == large.shape == (2, 3, 6, 6, 1)
 
 
-def image_sized_ops(glimpses, side=400):
-    """The ops (other than RESHAPE, a view) of the TFLite graph of `glimpses` reads of one
-    400×400 image that write a tensor of at least a quarter of the image (pyramid level 1)."""
+def reads_tflite(glimpses, side):
+    """TFLite bytes of `glimpses` reads of one side×side image by RAM's sensor (12-pixel patches at 4
+    scales), the pyramid built once; locations are inputs, so the converter cannot fold their arithmetic."""
     import tensorflow as tf
-    from ai_edge_litert.interpreter import Interpreter
 
     sensor = GlimpseSensor(12, 4)
 
-    @tf.function(input_signature=[tf.TensorSpec((1, side, side, 1), tf.float32)])
-    def read(images):
+    @tf.function(input_signature=[tf.TensorSpec((1, side, side, 1), tf.float32),
+                                  tf.TensorSpec((glimpses, 1, 2), tf.float32)])
+    def read(images, locations):
         pyramid = sensor.pyramid(images)
-        return tf.stack([sensor(pyramid, tf.fill((1, 2), 0.1 * t - 0.3)) for t in range(glimpses)])
+        return tf.stack([sensor(pyramid, locations[t]) for t in range(glimpses)])
 
-    converter = tf.lite.TFLiteConverter.from_concrete_functions([read.get_concrete_function()], tf.Module())
-    interpreter = Interpreter(model_content=converter.convert())
+    return tf.lite.TFLiteConverter.from_concrete_functions([read.get_concrete_function()], tf.Module()).convert()
+
+
+def image_sized_ops(glimpses, side=400):
+    """The ops (other than RESHAPE, a view) of `reads_tflite` that write a tensor of at least a
+    quarter of the image (pyramid level 1)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=reads_tflite(glimpses, side))
     sizes = {t["index"]: int(np.prod(t["shape"])) for t in interpreter.get_tensor_details()}
     return sorted(op["op_name"] for op in interpreter._get_ops_details()
                   if op["op_name"] != "RESHAPE" and max(sizes[i] for i in op["outputs"]) >= side * side // 4)
@@ -88,14 +95,37 @@ def image_sized_ops(glimpses, side=400):
 def test_only_the_pyramid_touches_the_whole_image():
     """Reads gather their points (out-of-image neighbours are weighted 0, not padded in): eight
     glimpses do no more image-sized work than one, and no image-sized PAD copies the image. Level 1
-    of the pyramid is a row-pair SPLIT, ADD and a FULLY_CONNECTED, not LiteRT's AVERAGE_POOL_2D."""
+    of the pyramid is a row-pair SPLIT, ADD and a FULLY_CONNECTED, not LiteRT's AVERAGE_POOL_2D;
+    one CONCATENATION stores the levels as the table every glimpse reads."""
     once = image_sized_ops(1)
-    assert once == image_sized_ops(8) == ["ADD", "FULLY_CONNECTED", "SPLIT"]
+    assert once == image_sized_ops(8) == ["ADD", "CONCATENATION", "FULLY_CONNECTED", "SPLIT"]
+
+
+def glimpse_ops(glimpses, side=60):
+    """{op type: count} of `reads_tflite`."""
+    import collections
+
+    from export.tflite import read_flatbuffer
+
+    graph, op_type = read_flatbuffer(reads_tflite(glimpses, side))
+    return collections.Counter(op_type(op) for op in graph.subgraphs[0].operators)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="TFLite export runs on TensorFlow")
+def test_a_glimpse_is_one_gather_of_a_few_dozen_ops():
+    """All k scales of a glimpse read the pyramid's table in one gather: a glimpse adds one GATHER
+    and some 80 ops to an unrolled file (4 scales read one by one, a gather per neighbour, were 370:
+    16 GATHERs)."""
+    one_more = glimpse_ops(3) - glimpse_ops(2)
+    assert one_more["GATHER"] == 1
+    assert sum(one_more.values()) <= 90
 
 
 def test_bad_arguments():
     with pytest.raises(ValueError, match="must be positive"):
         GlimpseSensor(0, 1)
+    with pytest.raises(ValueError, match=r"the pair pyramid\(images\)"):
+        GlimpseSensor(4, 1)([IMAGE, IMAGE, IMAGE], np.zeros((1, 2), "float32"))
     with pytest.raises(ValueError, match=r"locations must be \(batch, 2\)"):
         GlimpseSensor(4, 1)(IMAGE, np.zeros((1, 3), "float32"))
 
