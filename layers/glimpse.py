@@ -7,9 +7,9 @@ padded), once per image; patch s is then g×g bilinear reads of level s. Where t
 on level s's block grid the result is exactly the block means of the g·2^s-pixel patch;
 elsewhere it blends neighbouring blocks. A glimpse costs k·g² reads whatever the image size:
 only the pyramid, built once, grows with it. The levels are stored as one table, so a glimpse's
-4·k·g² neighbours are one gather of the shared bilinear sampler (`layers.sampler.bilinear_read`):
-points outside the image are zeros, gradients reach the image, and the sensor exports to TFLite
-with builtin ops, a few dozen per glimpse.
+k·g² reads are one call of the shared bilinear sampler (`layers.sampler.bilinear_read`), a gather
+per neighbour: points outside the image are zeros, gradients reach the image, and the sensor
+exports to TFLite with builtin ops, about a hundred per glimpse.
 
 Glimpse network: g = f_g(x, l) = ReLU(Linear(h_g) + Linear(h_l)),
 h_g = ReLU(Linear(ρ(x, l))), h_l = ReLU(Linear(l)).
@@ -63,7 +63,7 @@ class GlimpseSensor(layers.Layer):
     def pyramid(self, images):
         """(`images`, table): the table holds every level's pixels as rows, image by image, level by
         level (level s = `images` average-pooled by 2^s, zero-padded to even sizes), so that one
-        gather reads a whole glimpse. Built once per image, it is the only part of a glimpse whose
+        read gathers a whole glimpse. Built once per image, it is the only part of a glimpse whose
         cost grows with the image; pass the pair to `call` to reuse it across glimpses."""
         levels = [images]
         for _ in range(1, self.scales):

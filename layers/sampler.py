@@ -6,10 +6,9 @@ Jaderberg et al. 2015, eq. (5):
 
 The image is treated as zero outside its pixels, so points off the image read 0 and
 points within one pixel of the border blend the edge with 0 (neighbours outside the image get
-weight 0; no padded copy of the image is made). Written with `keras.ops` gathers only (a
-point's four neighbours in one): differentiable with respect to the image and to the sampling
-points, identical on the TensorFlow and JAX backends, and exported to TFLite as builtin GATHER /
-arithmetic ops.
+weight 0; no padded copy of the image is made). Written with `keras.ops` gathers only:
+differentiable with respect to the image and to the sampling points, identical on the TensorFlow
+and JAX backends, and exported to TFLite as builtin GATHER / arithmetic ops.
 
 Coordinate conventions
 ----------------------
@@ -57,8 +56,8 @@ def bilinear_read(table, first, height, width, x, y):
     or arrays of ints, each broadcastable to (B, P): the points of one call may read images of
     different sizes, as a glimpse reads every level of its pyramid). Returns (B, P, C).
 
-    A point's four neighbours are one gather; each is read at its index clamped into its image
-    and weighted by 0 where it lies outside, so the image is zero outside its pixels.
+    Each of a point's four neighbours is read at its index clamped into its image and weighted by 0
+    where it lies outside, so the image is zero outside its pixels.
     """
     height, width = np.asarray(height, "int32"), np.asarray(width, "int32")
     # Coordinates and weights stay float32 under mixed precision: float16 would put the points of
@@ -83,9 +82,10 @@ def bilinear_read(table, first, height, width, x, y):
     wx0, wx1 = weight(1.0 - fx, xc0, x0i), weight(fx, xc1, x1i)
     wy0, wy1 = weight(1.0 - fy, yc0, y0i), weight(fy, yc1, y1i)
     row0, row1 = first + yc0 * width, first + yc1 * width
-    # The neighbours (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1) on a first axis.
-    index = ops.stack([row0 + xc0, row0 + xc1, row1 + xc0, row1 + xc1])
-    weights = ops.stack([wy0 * wx0, wy0 * wx1, wy1 * wx0, wy1 * wx1])
-    pixels = ops.take(table, index, axis=0) * ops.expand_dims(ops.cast(weights, table.dtype), -1)  # (4, B, P, C)
-    # Summed one neighbour after the other, in the order above.
-    return pixels[0] + pixels[1] + pixels[2] + pixels[3]
+
+    def neighbour(row, xc, w):  # one gather a neighbour: faster in LiteRT than one stacked gather
+        return ops.take(table, row + xc, axis=0) * ops.expand_dims(ops.cast(w, table.dtype), -1)
+
+    # Summed one neighbour after the other: (x0, y0), (x0 + 1, y0), (x0, y0 + 1), (x0 + 1, y0 + 1).
+    return (neighbour(row0, xc0, wy0 * wx0) + neighbour(row0, xc1, wy0 * wx1) + neighbour(row1, xc0, wy1 * wx0)
+            + neighbour(row1, xc1, wy1 * wx1))
