@@ -30,8 +30,8 @@ RAM_INT8 = RAM_ROUNDING + (
     "after a float add) replaced AVERAGE_POOL_2D, the RAMs' int8 changes moved by −1.6 to +0.8 points on MNIST 5k "
     "(8 weights, mean −0.46) and by −0.38 to +0.42 on Fashion-MNIST (8 weights, mean −0.06), their fp32 and "
     "dynamic-range changes by at most 0.2; when a glimpse came to read all its scales from one table and the "
-    "int8 files to use one scale per weight tensor (the same numbers in Keras), by −1.0 to +0.8 on MNIST 5k (12 weights, mean +0.04) and by "
-    "−0.51 to +0.41 on Fashion-MNIST (12 weights, mean −0.04).")
+    "int8 files to use one scale per weight tensor (the same numbers in Keras), by −1.0 to +0.8 on MNIST 5k "
+    "(12 weights, mean +0.04) and by −0.51 to +0.41 on Fashion-MNIST (12 weights, mean −0.04).")
 LOSS_NOTES = {
     ("draw_classifier", "tflite_int8"): DRAW_CLASSIFIER_INT8,
     ("ram", "tflite_dynamic"): RAM_ROUNDING,
