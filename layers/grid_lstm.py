@@ -400,9 +400,10 @@ class GridLSTMPatches(layers.Layer):
 
         def step(s, carry):
             above, left, _ = carry
-            patch = ops.slice(images, (0, s // columns * p, s % columns * p, 0), (batch, p, p, channels))
+            i, j = s // columns, s % columns
+            patch = ops.slice(images, (0, i * p, j * p, 0), (batch, p, p, channels))
             h, m = ops.split(self.input_projection(ops.reshape(patch, (-1, p * p * channels))), 2, axis=-1)
-            has_left = ops.cast(ops.minimum(s % columns, 1), left.dtype)  # 0 at a row's first patch
+            has_left = ops.cast(ops.minimum(j, 1), left.dtype)  # 0 at a row's first patch
             a, l = ops.split(above[:, 0], 2 * depth, axis=-1), ops.split(left * has_left, 2 * depth, axis=-1)
             row_out, column_out = [], []
             for k in range(depth):

@@ -53,9 +53,9 @@ class GridLSTMImageClassifier(ImageClassifier):
         return self.classifier(self.grid(self.check_images(images), unroll=unroll))
 
     def serving_signature(self):
-        """The export's inputs and function: the blocks as one loop over the patches (`unroll=False`)."""
-        return {"images": (None, *self.image_shape)}, lambda images: {
-            "probabilities": self(images, training=False, unroll=False)}
+        """`ImageClassifier`'s export inputs, with the blocks as one loop over the patches (`unroll=False`)."""
+        inputs, _ = super().serving_signature()
+        return inputs, lambda images: {"probabilities": self(images, training=False, unroll=False)}
 
     def get_config(self):
         return {**super().get_config(), "units": self.units, "depth": self.depth, "patch_size": self.patch_size,
