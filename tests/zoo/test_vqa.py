@@ -85,12 +85,27 @@ def test_the_question_vector_is_the_state_after_the_last_word():
     np.testing.assert_allclose(padded, unpadded, atol=1e-6)
 
 
+def test_the_question_loop_reads_the_words_as_the_lstm_does():
+    # The export's loop over the words (padding keeps the state) gives the unrolled LSTM's v_Q.
+    m = model()
+    ids = m.question_ids(["what is left of the bag", "is the bag at the right ?", "what"])
+    np.testing.assert_allclose(np.asarray(m.question_vector(ids, unroll=False)), np.asarray(m.question_vector(ids)),
+                               atol=1e-6)
+    x = batch(m)
+    np.testing.assert_allclose(np.asarray(m(x, unroll=False)), np.asarray(m(x)), atol=1e-6)
+
+
 def test_image_vectors_carry_their_cell_centre():
     centres = cell_centres(8, 8)
     np.testing.assert_allclose(centres[0], [-7 / 8, -7 / 8])  # top-left cell (y, x)
     np.testing.assert_allclose(centres[8 * 2 + 5], [-3 / 8, 3 / 8])  # row 2, column 5
     m = model(hops=1)
     assert m.W_I.kernel.shape == (8 + 2, 8)  # the last CNN's 8 channels and (y, x)
+    # W_I^f f_i + W_I^c c_i + b_I, two products, is W_I applied to the concatenation [f_i; c_i]:
+    x = images(2)
+    features = np.asarray(m.encoder(x)).reshape(2, 64, 8)
+    whole = m.W_I(np.concatenate([features, np.broadcast_to(centres, (2, 64, 2))], -1))
+    np.testing.assert_allclose(np.asarray(m.image_vectors(x)), np.asarray(whole), atol=1e-6)
 
 
 def test_questions_are_lower_cased_with_the_question_mark_split_off():

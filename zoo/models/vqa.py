@@ -58,15 +58,15 @@ class StackedAttentionNetwork(keras.Model):
     """
 
     input_dtypes = {"questions": "int32"}  # the exported signature's dtypes (images: float32)
-    # Full int8 keeps in float the attention hops (the layer named "attention"), the question LSTM's
-    # gates and its recurrent products (h_{t−1} U): with the recurrent products quantized XNNPACK fails
-    # to prepare the file at batches above 1 ("failed to create XNNPACK runtime"). Measured on
-    # scenes_fashion_mnist's 5,000 test questions: 73.74% against Keras's 73.48%, 189 KiB against 311
-    # KiB fp32 (`python benchmarks/int8_size.py --models vqa`). On scenes_fashion_mnist_mlp_60e the
-    # attention hops in int8 prepare and run: 184 KiB against 202, -0.38 points against -0.28; not kept.
-    # The patterns name scopes: plain "attention" matched every op ("stacked_attention_network/…").
+    # Full int8 (measured on scenes_fashion_mnist_mlp_60e's 5,000 test questions, Keras 90.14%): the
+    # export reads the question in a loop (`question_loop`), whose one LSTM step holds its recurrent
+    # product in int8 at every batch size (unrolled, XNNPACK failed to prepare it at batch 32); the gates
+    # (LOGISTIC, TANH, SPLIT) and the attention hops' softmax stay float, one scale per weight tensor
+    # (per channel: 0.38 of fp32, its int64 zero points 16 KiB). Softmax float: 89.76% at 0.33 of fp32;
+    # int8 too: 89.62%. `python benchmarks/int8_size.py --models vqa`.
     int8_float_ops = ("LOGISTIC", "TANH", "SPLIT")
-    int8_float_nodes = (r"/attention_\d+/", r"lstm_cell_\d+/MatMul_1")
+    int8_float_nodes = (r"/attention_\d+/Softmax",)
+    int8_per_channel = False
 
     def __init__(
         self,
@@ -105,6 +105,7 @@ class StackedAttentionNetwork(keras.Model):
         if self.use_image:
             self.encoder = self._encoder()
             self.W_I = layers.Dense(self.units, activation="tanh", name="W_I")
+            self.W_I.build((None, self.filters[-1] + 2))  # its kernel is read in two parts (`image_vectors`)
         self.embedding = layers.Embedding(len(self.tokens), self.embedding_dim, name="embedding")
         self.lstm = layers.LSTM(self.units, unroll=True, name="question_lstm")  # unrolled: exports to TFLite
         self.attention = StackedAttention(self.attention_units, self.hops, name="attention") if self.hops else None
@@ -130,20 +131,42 @@ class StackedAttentionNetwork(keras.Model):
         self.build_for_inputs()
 
     def image_vectors(self, images):
-        """v (B, N, d): tanh(W_I f_i + b_I) of each grid cell's features with its centre (y, x)."""
+        """v (B, N, d): tanh(W_I [f_i; c_i] + b_I) of each grid cell's features f_i and centre c_i = (y, x),
+        computed as W_I^f f_i + W_I^c c_i + b_I: two products, so that an int8 file rounds the centres at
+        their own scale (a concatenation shares one scale, the features')."""
         features = self.encoder(images)
-        cells = self.grid[0] * self.grid[1]
-        features = ops.reshape(features, (-1, cells, features.shape[-1]))
+        depth, cells = features.shape[-1], self.grid[0] * self.grid[1]
+        features = ops.reshape(features, (-1, cells, depth))
         where = ops.broadcast_to(ops.convert_to_tensor(cell_centres(*self.grid))[None], (ops.shape(features)[0], cells, 2))
-        return self.W_I(ops.concatenate([features, where], -1))
+        kernel = self.W_I.kernel
+        return ops.tanh(ops.matmul(features, kernel[:depth]) + ops.matmul(where, kernel[depth:]) + self.W_I.bias)
 
-    def question_vector(self, questions):
-        """v_Q (B, d): the LSTM's state after the last word (padding, id 0, masked)."""
+    def question_vector(self, questions, unroll=True):
+        """v_Q (B, d): the LSTM's state after the last word (padding, id 0, masked); unroll=False
+        reads the words in `question_loop`."""
+        if not unroll:
+            return self.question_loop(questions)
         return self.lstm(self.embedding(questions), mask=ops.not_equal(questions, 0))
 
-    def call(self, inputs, training=None, return_attention=False):
+    def question_loop(self, questions):
+        """The LSTM's v_Q, the same numbers, as one `ops.fori_loop` over the words: step t reads word
+        t's id from the model's input (not from tensors computed before the loop: the form LiteRT's
+        XNNPACK answers the same on every call, see `GridLSTMPatches.raster_loop`), embeds it and runs
+        the LSTM cell; a padding word (id 0) keeps the state."""
+        batch = ops.shape(questions)[0]
+
+        def step(t, state):
+            ids = ops.reshape(ops.slice(questions, (0, t), (batch, 1)), (-1,))
+            _, (h, c) = self.lstm.cell(self.embedding(ids), state)
+            word = ops.not_equal(ids, 0)[:, None]
+            return [ops.where(word, h, state[0]), ops.where(word, c, state[1])]
+
+        zero = ops.zeros((batch, self.units))
+        return ops.fori_loop(0, self.max_question_len, step, [zero, zero])[0]
+
+    def call(self, inputs, training=None, return_attention=False, unroll=True):
         images, questions = self.check_inputs(inputs)
-        u = self.question_vector(questions)
+        u = self.question_vector(questions, unroll=unroll)
         attention = ops.zeros((ops.shape(u)[0], 0, *self.grid), u.dtype)
         if self.use_image:
             v = self.image_vectors(images)
@@ -225,7 +248,7 @@ class StackedAttentionNetwork(keras.Model):
 
         def serve(images, questions):
             probabilities, attention = self({"images": images, "questions": questions}, training=False,
-                                            return_attention=True)
+                                            return_attention=True, unroll=False)
             return {"probabilities": probabilities, **({"region_attention": attention} if self.hops else {})}
 
         return {"images": (None, *self.image_shape), "questions": (None, self.max_question_len)}, serve
