@@ -10,7 +10,6 @@ import re
 import pytest
 
 import zoo
-from recipes import campaign
 from recipes.evaluate import CHECK_EXAMPLES, check_metrics
 from zoo import cards, registry
 from zoo import weights as store
@@ -49,8 +48,7 @@ def test_the_check_is_the_full_metric_where_the_test_split_is_small():
 
 @pytest.mark.parametrize("rec", [r for r in EVALUATED if r.get("baseline")], ids=lambda r: f"{r['model']}:{r['tag']}")
 def test_baselines_are_evaluated_on_the_same_test_split(rec):
-    if rec["baseline"]["tag"] not in registry.records(rec["baseline"]["model"]):
-        assert rec["baseline"]["recipe"] in campaign.queued()
+    if rec["baseline"]["tag"] not in registry.records(rec["baseline"]["model"]):  # queued: test_registry checks it is
         pytest.skip(f"the baseline {rec['baseline']['recipe']} is queued in the GPU campaign, not trained yet")
     base = registry.record(rec["baseline"]["model"], rec["baseline"]["tag"])
     assert base["data"]["dataset"] == rec["data"]["dataset"]
