@@ -101,11 +101,11 @@ def test_image_vectors_carry_their_cell_centre():
     np.testing.assert_allclose(centres[8 * 2 + 5], [-3 / 8, 3 / 8])  # row 2, column 5
     m = model(hops=1)
     assert m.W_I.kernel.shape == (8 + 2, 8)  # the last CNN's 8 channels and (y, x)
-    # W_I^f f_i + W_I^c c_i + b_I, two products, is W_I applied to the concatenation [f_i; c_i]:
+    # tanh(W_I^f f_i + W_I^c c_i + b_I), two products, is tanh of W_I on the concatenation [f_i; c_i]:
     x = images(2)
     features = np.asarray(m.encoder(x)).reshape(2, 64, 8)
     whole = m.W_I(np.concatenate([features, np.broadcast_to(centres, (2, 64, 2))], -1))
-    np.testing.assert_allclose(np.asarray(m.image_vectors(x)), np.asarray(whole), atol=1e-6)
+    np.testing.assert_allclose(np.asarray(m.image_vectors(x)), np.tanh(np.asarray(whole)), atol=1e-6)
 
 
 def test_questions_are_lower_cased_with_the_question_mark_split_off():

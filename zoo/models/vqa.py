@@ -16,7 +16,8 @@ With answer_units > 0, p(a) = softmax(W_u relu(W_h u + b_h) + b_u): one hidden l
 
 `call({"images": float32 (B, H, W, C) in [0, 1], "questions": int ids (B, max_question_len)})`
 (or the tuple (images, questions)) returns p(a) (B, A), and with return_attention=True every
-hop's map (B, hops, gh, gw). `answer(images, questions)` reads question strings.
+hop's map (B, hops, gh, gw); unroll=False (the export) reads the question in one loop over its
+words. `answer(images, questions)` reads question strings.
 """
 
 
@@ -104,10 +105,10 @@ class StackedAttentionNetwork(keras.Model):
         self.grid = tuple(d // 2 ** len(self.filters) for d in self.image_shape[:2])  # after the max-pools
         if self.use_image:
             self.encoder = self._encoder()
-            self.W_I = layers.Dense(self.units, activation="tanh", name="W_I")
-            self.W_I.build((None, self.filters[-1] + 2))  # its kernel is read in two parts (`image_vectors`)
+            self.W_I = layers.Dense(self.units, name="W_I")  # its kernel read in two parts, tanh (`image_vectors`)
+            self.W_I.build((None, self.filters[-1] + 2))
         self.embedding = layers.Embedding(len(self.tokens), self.embedding_dim, name="embedding")
-        self.lstm = layers.LSTM(self.units, unroll=True, name="question_lstm")  # unrolled: exports to TFLite
+        self.lstm = layers.LSTM(self.units, unroll=True, name="question_lstm")  # the export: `question_loop`
         self.attention = StackedAttention(self.attention_units, self.hops, name="attention") if self.hops else None
         self.dropout = layers.Dropout(self.dropout_rate)
         self.W_h = layers.Dense(self.answer_units, activation="relu", name="W_h") if self.answer_units else None
