@@ -63,7 +63,7 @@ class StackedAttentionNetwork(keras.Model):
     # export reads the question in a loop (`question_loop`), whose one LSTM step holds its recurrent
     # product in int8 at every batch size (unrolled, XNNPACK failed to prepare it at batch 32); the gates
     # (LOGISTIC, TANH, SPLIT) and the attention hops' softmax stay float, one scale per weight tensor
-    # (per channel: 0.38 of fp32, its int64 zero points 16 KiB). Softmax float: 89.76% at 0.33 of fp32;
+    # (per channel: 0.38 of fp32, its scales and int64 zero points 16 KiB). Softmax float: 89.76% at 0.33;
     # int8 too: 89.62%. `python benchmarks/int8_size.py --models vqa`.
     int8_float_ops = ("LOGISTIC", "TANH", "SPLIT")
     int8_float_nodes = (r"/attention_\d+/Softmax",)
