@@ -121,8 +121,9 @@ def test_exports_one_patch_in_a_loop_that_answers_the_same_every_call(tmp_path):
         assert report.max_abs_diff <= 1e-4 and report.top1_agreement == 1.0
         assert not any("Flex" in op for op in report.ops) and "WHILE" in report.ops
         counts.append(file_bytes(tmp_path / f"grid{size}.tflite")["ops"])
-    # the converter's op count varies by one or two between runs; unrolled, 64 patches' blocks are over 1,000 ops
-    assert abs(counts[0] - counts[1]) <= 4 and max(counts) < 120, counts
+    # unrolled, 16 patches' blocks are 558 ops and 64 patches' 2,318; the converter's count for the
+    # same model varies between runs (measured 75-84), so the bound is on both, not on their difference
+    assert max(counts) < 120, counts
     # XNNPACK once read stale states on later calls of a loop fed with tensors computed before it
     x = images(64, size=32, seed=2)
     expected = np.asarray(m(x))
