@@ -37,11 +37,11 @@ def main():
     name, classifier_tag = args.classifier.split(":")
     base = data.info(registry.record(name, classifier_tag)["data"]["dataset"])["base"]
     images, labels = data.load_arrays(base, "test")[:2]
-    classified = np.argmax(np.asarray(zoo.load(name, weights=classifier_tag).predict(images.astype("float32") / 255,
-                                                                                     verbose=0)), -1)
+    classified = np.argmax(np.asarray(zoo.load(name, weights=classifier_tag).predict(data.for_model(images), verbose=0)), -1)
     nouns = scenes.NOUNS[base]
     confused = np.bincount(labels[classified != labels], minlength=len(nouns))
-    most = {nouns[c] for c in np.argsort(-confused, kind="stable")[:5]}
+    most_confused = np.argsort(-confused, kind="stable")[:5]
+    most = {nouns[c] for c in most_confused}
 
     right = predicted == questions.answers
     what = questions.types == questions.question_types.index("what")
@@ -58,8 +58,7 @@ def main():
     print(f"| relational questions (two items) | {100 * right[relational].mean():.2f}% | {accuracy ** 2 / 100:.2f}% (squared) |")
     wrong = what & ~right
     among = [words[a] in most and words[p] in most for a, p in zip(questions.answers[wrong], predicted[wrong])]
-    mistaken = (classified != labels) & np.isin(labels, [nouns.index(n) for n in most]) \
-        & np.isin(classified, [nouns.index(n) for n in most])
+    mistaken = (classified != labels) & np.isin(labels, most_confused) & np.isin(classified, most_confused)
     print(f"\nWrong answers confusing two of {', '.join(sorted(most))}: vqa {sum(among)} of {wrong.sum()} "
           f"({100 * np.mean(among):.0f}%); classifier {mistaken.sum()} of {(classified != labels).sum()} "
           f"({100 * mistaken.sum() / (classified != labels).sum():.0f}%).")
