@@ -4,8 +4,9 @@ class by class, beside a classifier's accuracy on the same classes as single ful
 A "what" answer is right only if the attended item's class is read right, and a relational answer
 ("what is left of the bag?") needs two items read right: so a model's "what" accuracy sits near the
 classifier's, and its relational accuracy near the classifier's accuracy squared. The table gives
-both, per class and in total, and the share of wrong answers that confuse two of the classes the
-classifier confuses most (its top five by errors).
+both, per class and in total, the model's by the asked item's size (28 px, 16 px, an empty cell),
+and the share of wrong answers that confuse two of the classes the classifier confuses most (its
+top five by errors).
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/vqa_recognition.py [--weights TAG] [--classifier cnn:fashion_mnist]
 """
@@ -55,6 +56,14 @@ def main():
         print(f"| {noun} | {100 * right[asked].mean():.1f}% | {100 * (classified[labels == c] == c).mean():.1f}% |")
     accuracy = 100 * (classified == labels).mean()
     print(f"| all (\"what\" also asks of empty cells) | {100 * right[what].mean():.2f}% | {accuracy:.2f}% |")
+    drawn = data.load_scenes(f"scenes_{base}", "test")  # the questions' scenes: which answering item is small
+    box = questions.boxes[:, 1]  # the answering item's (−1 for an empty cell)
+    matches = np.all(drawn.boxes[questions.scene] == box[:, None], -1)  # (Q, items): the slot holding that box
+    small = np.any(matches & drawn.small[questions.scene], -1)
+    empty = box[:, 0] < 0
+    for asked, label in ((~small & ~empty, f"large items ({scenes.LARGE} px)"), (small, f"small items ({scenes.SMALL} px)"),
+                         (empty, "empty cells")):
+        print(f"| {label}: {(what & asked).sum()} questions | {100 * right[what & asked].mean():.2f}% | |")
     print(f"| relational questions (two items) | {100 * right[relational].mean():.2f}% | {accuracy ** 2 / 100:.2f}% (squared) |")
     wrong = what & ~right
     among = [words[a] in most and words[p] in most for a, p in zip(questions.answers[wrong], predicted[wrong])]
