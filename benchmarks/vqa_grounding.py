@@ -9,11 +9,9 @@ answer's item.
 
 import argparse
 
-import numpy as np
-
 import zoo
 from recipes import data
-from recipes.evaluate import answer_questions, attention_peaks_inside
+from recipes.evaluate import answer_questions, peaks_in_item
 from zoo import registry
 
 
@@ -27,7 +25,7 @@ def main():
         raise SystemExit(f"expected vqa weights with attention hops; {rec['tag']!r} has none")
     questions = data.load_questions(rec["data"]["dataset"], args.split)
     predicted, maps = answer_questions(zoo.load("vqa", weights=rec["tag"]), questions)
-    canvas, hops = questions.images.shape[1:3], maps.shape[1]
+    hops, peaks = maps.shape[1], peaks_in_item(maps, questions, 1)
     print(f"vqa:{rec['tag']} on {rec['data']['dataset']}'s {args.split} split: the attention peak in the box of "
           f"the item that holds the answer\n")
     print("| type | questions | answered | " + " | ".join(f"peak on it, hop {h + 1}" for h in range(hops))
@@ -38,10 +36,10 @@ def main():
         if not chosen.any():
             continue
         right = predicted[chosen] == questions.answers[chosen]
-        on = [attention_peaks_inside(maps[chosen, h], questions.boxes[chosen, 1], canvas) for h in range(hops)]
-        by_answer = [f"{100 * on[-1][which].mean():.1f}%" if which.any() else "–" for which in (right, ~right)]
+        on = peaks[chosen]
+        by_answer = [f"{100 * on[which, -1].mean():.1f}%" if which.any() else "–" for which in (right, ~right)]
         print(f"| {name} | {chosen.sum()} | {100 * right.mean():.2f}% | "
-              + " | ".join(f"{100 * o.mean():.1f}%" for o in on) + f" | {' | '.join(by_answer)} |")
+              + " | ".join(f"{100 * share:.1f}%" for share in on.mean(0)) + f" | {' | '.join(by_answer)} |")
 
 
 if __name__ == "__main__":

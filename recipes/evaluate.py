@@ -146,6 +146,14 @@ def attention_peaks_inside(maps, boxes, canvas):
     return (boxes[:, 0] >= 0) & (boxes[:, 0] <= y) & (y < boxes[:, 2]) & (boxes[:, 1] <= x) & (x < boxes[:, 3])
 
 
+def peaks_in_item(maps, drawn, slot):
+    """(Q, hops) bool: is each hop's attention peak (maps (Q, hops, H′, W′)) inside the box of the
+    question's item `slot` (0: the item it names, 1: the item holding its answer) of a
+    `vqa.Questions` split; False where the question has no such item."""
+    canvas = drawn.images.shape[1:3]
+    return np.stack([attention_peaks_inside(maps[:, hop], drawn.boxes[:, slot], canvas) for hop in range(maps.shape[1])], 1)
+
+
 def answer_questions(model, drawn, batch_size=256):
     """(predicted answer ids (Q,), attention maps (Q, hops, H′, W′) or None without hops) of `model` on a
     `vqa.Questions` split, batch by batch (images looked up per question)."""
@@ -171,13 +179,10 @@ def question_metrics(model, drawn):
     metrics = {"accuracy": round(100 * float(correct.mean()), 2), "per_type": per_type, "examples": len(correct)}
     if maps is None:
         return {**metrics, "grounding_accuracy": None}
-    canvas = drawn.images.shape[1:3]
     grounding = {}
     for which, k in (("named", 0), ("answer", 1)):
-        has = drawn.boxes[:, k, 0] >= 0
-        grounding[f"{which}_by_hop"] = [
-            round(100 * float(attention_peaks_inside(maps[has, hop], drawn.boxes[has, k], canvas).mean()), 2)
-            for hop in range(maps.shape[1])]
+        on = peaks_in_item(maps, drawn, k)[drawn.boxes[:, k, 0] >= 0]
+        grounding[f"{which}_by_hop"] = [round(100 * float(share), 2) for share in on.mean(0)]
     return {**metrics, "grounding_accuracy": grounding["answer_by_hop"][-1], "grounding": grounding}
 
 
