@@ -169,7 +169,7 @@ def show_attend_tell_family(data, epochs):
     ]
 
 
-def vqa_family(data, epochs, seeds=(0,), suffix="", answer_units=0):
+def vqa_family(data, epochs, seeds=(0,), suffix="", answer_units=0, supervised=False):
     """Stacked attention with two hops (the default tag), one hop, no attention (the mean of the
     image's grid stands for the attended vector) and the blind, question-only model on questions
     about generated scenes: one CNN (3 conv layers 16-32-64, an 8×8 grid of 64-d image vectors for
@@ -177,19 +177,24 @@ def vqa_family(data, epochs, seeds=(0,), suffix="", answer_units=0):
     `seeds` (tags `_seedN` for N > 0), so that the order of the four is judged against the seed
     spread. `suffix` names a longer schedule (`_60e`). `answer_units` > 0 puts one ReLU layer of that
     width before the answer softmax (tags `_mlp`): the paper's linear answer layer cannot tell "is
-    there a coat?" from u = ṽ + v_Q, which needs the question's class matched with the attended one."""
+    there a coat?" from u = ṽ + v_Q, which needs the question's class matched with the attended one.
+    `supervised` adds two hops whose maps also learn from the items' boxes (attention_supervision
+    λ = 1, tags `_supervised`), compared with the two hops that learn from the answers alone."""
     base = {"filters": (16, 32, 64), "embedding_dim": 32, "units": 64, "attention_units": 32, "dropout": 0.2,
             **({"answer_units": answer_units} if answer_units else {})}
     head = "_mlp" if answer_units else ""
-    variants = {"": {"hops": 2}, "_1hop": {"hops": 1}, "_none": {"hops": 0}, "_blind": {"hops": 0, "use_image": False}}
+    variants = {"": {"hops": 2}, "_1hop": {"hops": 1}, "_none": {"hops": 0}, "_blind": {"hops": 0, "use_image": False},
+                **({"_supervised": {"hops": 2, "attention_supervision": 1.0}} if supervised else {})}
+    baselines = {"": "_none", "_1hop": "_none", "_blind": "_none", "_supervised": ""}
     name = data.removeprefix("vqa_")
     seeded = lambda seed: "" if seed == 0 else f"_seed{seed}"  # noqa: E731
     return [
         Recipe(f"vqa_{name}{variant}{head}{suffix}{seeded(seed)}", "vqa", f"{name}{variant}{head}{suffix}{seeded(seed)}",
                data, {**base, **change}, epochs, seed=seed,
-               baseline=None if variant == "_none" else f"vqa_{name}_none{head}{suffix}{seeded(seed)}",
+               baseline=None if variant == "_none" else f"vqa_{name}{baselines[variant]}{head}{suffix}{seeded(seed)}",
                description=f"questions about {name}, {change['hops']} hop(s)"
                + ("" if change.get("use_image", True) else ", question only (blind)")
+               + (", attention learnt from the items' boxes as well" if change.get("attention_supervision") else "")
                + (f", a ReLU layer of {answer_units} before the answer" if answer_units else ""))
         for variant, change in variants.items() for seed in seeds
     ]
@@ -289,7 +294,7 @@ def gpu_campaign_recipes():
                                   baseline=r.baseline and f"{r.baseline}_wide") for r in parity]
     # VQA with a ReLU layer before the answer: at 10 epochs it took "is there a …?" from chance to 67%.
     vqa = [*vqa_family("vqa_scenes_fashion_mnist", 60, seeds=(0, 1, 2), suffix="_60e", answer_units=128),
-           *vqa_family("vqa_scenes_mnist5k", 60, suffix="_60e", answer_units=128)]
+           *vqa_family("vqa_scenes_mnist5k", 60, suffix="_60e", answer_units=128, supervised=True)]
     return [ram_lstm, cnn, *draws, *draw_classifier, *parity, *vqa]
 
 

@@ -49,8 +49,9 @@ def model_config(recipe):
 
 def training_arrays(recipe, model, limit=None):
     """The recipe's train split in memory as NumPy (inputs, targets): images uint8 and labels, or
-    a text or caption model's teacher-forcing ids, a question answerer's images and questions, a stroke
-    writer's strokes and text ids (and a dummy target) as `data.LengthBuckets`, read (and encoded) once per run; with
+    a text or caption model's teacher-forcing ids, a question answerer's images and questions (and
+    the items' boxes where it learns its attention from them), a stroke writer's strokes and text ids
+    (and a dummy target) as `data.LengthBuckets`, read (and encoded) once per run; with
     `fresh_data`, a function epoch → that epoch's draw (`data.fresh_draws`, `data.caption_pairs`)."""
     if data.get(recipe.data).kind == "captions":  # scenes drawn with seed + epoch, one reference each
         def draw(epoch):
@@ -60,7 +61,10 @@ def training_arrays(recipe, model, limit=None):
         return draw if recipe.fresh_data else draw(0)
     if data.get(recipe.data).kind == "questions":  # each question with its scene's image (uint8)
         drawn = data.load_questions(recipe.data, "train", seed=recipe.seed, limit=limit)
-        return drawn.inputs(), drawn.answers
+        inputs = drawn.inputs()
+        if model.attention_supervision:  # the items' boxes, which the attention loss reads
+            inputs["boxes"] = drawn.boxes
+        return inputs, drawn.answers
     if data.get(recipe.data).kind == "strokes":  # lines batched by length; the loss needs no target
         drawn = data.load_strokes(recipe.data, "train", seed=recipe.seed, limit=limit)
         return data.LengthBuckets((drawn.inputs(), np.zeros(len(drawn), np.float32)), drawn.lengths, "strokes")

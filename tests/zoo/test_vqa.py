@@ -1,5 +1,6 @@
 """Stacked Attention Networks (the "vqa" model): shapes and attention maps for every variant (0, 1,
-2 hops, blind), what each variant reads, question tokenisation, answer(), bad input, the picture;
+2 hops, blind), what each variant reads, attention supervision, question tokenisation, answer(), bad
+input, the picture;
 fit, the `.keras` round trip of the default and the TFLite export are in test_conformance."""
 
 import keras
@@ -74,6 +75,47 @@ def test_answer_units_put_one_relu_layer_before_the_answer_softmax():
     assert model().W_h is None  # the paper's linear answer layer by default
     with pytest.raises(ValueError, match="answer_units must be 0"):
         model(answer_units=-1)
+
+
+def test_attention_targets_are_uniform_over_the_cells_whose_centre_lies_in_the_box():
+    # 64 px on an 8×8 grid: centres at 4, 12, 20, …; the box rows [8, 24) hold rows 1–2, columns [16, 40) columns 2–4.
+    targets = np.asarray(model().attention_targets(np.array([[[8, 16, 24, 40], [-1, -1, -1, -1]]])))
+    want = np.zeros((8, 8))
+    want[1:3, 2:5] = 1 / 6
+    np.testing.assert_allclose(targets[0, 0].reshape(8, 8), want, atol=1e-7)
+    assert targets.shape == (1, 2, 64) and not targets[0, 1].any()  # no item: no target
+
+
+def attention_term(targets, maps):
+    """−mean_B Σ_i t_i log p_i, in NumPy."""
+    return -np.mean(np.sum(targets * np.log(np.maximum(maps, 1e-7)), -1))
+
+
+@pytest.mark.parametrize("hops", [1, 2])
+def test_attention_supervision_adds_the_maps_cross_entropy_with_the_items(hops):
+    m = model(hops=hops, attention_supervision=0.5)
+    x = batch(m)
+    boxes = np.array([[[0, 0, 32, 32], [0, 0, 32, 32]], [[8, 16, 24, 40], [40, 8, 64, 24]], [[-1] * 4] * 2])
+    _, maps = m({**x, "boxes": boxes}, return_attention=True)
+    maps, targets = np.asarray(maps).reshape(3, hops, 64), np.asarray(m.attention_targets(boxes))
+    want = attention_term(targets[:, 1], maps[:, -1]) + (attention_term(targets[:, 0], maps[:, 0]) if hops > 1 else 0)
+    assert len(m.losses) == 1
+    np.testing.assert_allclose(float(m.losses[0]), 0.5 * want, rtol=1e-5)
+    m(x)
+    assert not m.losses  # without boxes, the paper's loss alone
+    unsupervised = model(hops=hops)
+    unsupervised({**x, "boxes": boxes})
+    assert not unsupervised.losses
+
+
+def test_fit_with_boxes_draws_the_attention_to_the_items():
+    m = model(attention_supervision=1.0)
+    x = {**batch(m), "boxes": np.array([[[0, 0, 16, 16], [48, 48, 64, 64]]] * 3)}
+    m.compile(keras.optimizers.Adam(3e-2), loss="sparse_categorical_crossentropy")
+    m.fit(x, np.array([0, 3, 4]), batch_size=3, epochs=30, verbose=0)
+    maps = np.asarray(m(x, return_attention=True)[1]).reshape(3, 2, 64)
+    targets = np.asarray(m.attention_targets(x["boxes"]))
+    assert (maps * (targets > 0)).sum(-1).min() > 0.5  # each hop's mass mostly on its item (uniform: 4/64)
 
 
 def test_the_question_vector_is_the_state_after_the_last_word():
@@ -171,11 +213,17 @@ def test_bad_input_is_refused_with_what_was_expected():
         model(answers=("yes",))
     with pytest.raises(ValueError, match="0 without the image"):
         model(use_image=False)
+    with pytest.raises(ValueError, match=r"boxes of shape \(batch, 2, 4\).*got shape \(3, 4\)"):
+        m({**x, "boxes": np.zeros((3, 4), "int32")})
+    with pytest.raises(ValueError, match="attention_supervision must be 0, or more with hops ≥ 1; got 1.0 with hops=0"):
+        model(hops=0, attention_supervision=1.0)
+    with pytest.raises(ValueError, match="attention_supervision must be 0, or more"):
+        model(attention_supervision=-1)
 
 
-@pytest.mark.parametrize("variant", ["one_hop", "no_attention", "blind"])
+@pytest.mark.parametrize("variant", ["one_hop", "no_attention", "blind", "supervised"])
 def test_keras_file_round_trip_of_the_other_variants(variant, tmp_path):
-    m = model(**VARIANTS[variant], dropout=0.5)
+    m = model(**VARIANTS.get(variant, {"attention_supervision": 1.0}), dropout=0.5)
     x = batch(m)
     m.save(tmp_path / "vqa.keras")
     loaded = keras.saving.load_model(tmp_path / "vqa.keras", safe_mode=True)
@@ -197,3 +245,16 @@ def test_picture_draws_each_hop(tmp_path):
     m = model()
     path = m.picture({"images": images(2), "questions": QUESTIONS[:2]}, ["bag", None], tmp_path / "vqa.png")
     assert path.stat().st_size > 10_000
+
+
+def test_the_supervised_recipe_trains_on_the_items_boxes_beside_two_hops_without():
+    from recipes import configs, train
+
+    recipe = configs.get("vqa_scenes_mnist5k_supervised_mlp_60e")
+    assert recipe.baseline == "vqa_scenes_mnist5k_mlp_60e" and recipe.config["attention_supervision"] == 1.0
+    for name, boxes in ((recipe.name, True), (recipe.baseline, False)):
+        m = registry.build("vqa", **train.model_config(configs.get(name)))
+        x, y = train.training_arrays(configs.get(name), m, limit=5)
+        assert ("boxes" in x) == boxes and len(y) == 5
+        if boxes:
+            assert x["boxes"].shape == (5, 2, 4)

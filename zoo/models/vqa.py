@@ -13,9 +13,14 @@ question-only baseline) u = v_Q.
 Answer: p(a) = softmax(W_u u + b_u) over the answer words (dropout on u while training).
 With answer_units > 0, p(a) = softmax(W_u relu(W_h u + b_h) + b_u): one hidden layer, which
 "is there a coat?" needs (the question's class matched with the attended item's: not linear in u).
+Attention supervision (not in the paper; the attention-correctness loss of Liu, Mao, Sha, Yuille
+2017, "Attention Correctness in Neural Image Captioning"): with attention_supervision = λ > 0 and
+the items' boxes among the inputs, the loss adds λ · Σ_k mean_B(−Σ_i t^k_i log p^k_i), t^k uniform
+over the grid cells whose centre lies in the item hop k should find (`attention_targets`: the named
+item at hop 1 of two or more, the answering item at the last hop; no term where there is none).
 
 `call({"images": float32 (B, H, W, C) in [0, 1], "questions": int ids (B, max_question_len)})`
-(or the tuple (images, questions)) returns p(a) (B, A), and with return_attention=True every
+(or the tuple (images, questions); training with supervision also "boxes", int (B, 2, 4)) returns p(a) (B, A), and with return_attention=True every
 hop's map (B, hops, gh, gw); unroll=False (the export) reads the question in one loop over its
 words. `answer(images, questions)` reads question strings.
 """
@@ -56,6 +61,8 @@ class StackedAttentionNetwork(keras.Model):
         dropout: the dropout rate on u before the answer layer.
         answer_units: the width of a ReLU layer W_h before the answer softmax; 0 (default) is the
             paper's linear answer layer.
+        attention_supervision: λ, the weight of the attention loss on inputs that carry "boxes"
+            (0, the default, is the paper's model: the maps learn from the answers alone).
     """
 
     input_dtypes = {"questions": "int32"}  # the exported signature's dtypes (images: float32)
@@ -83,6 +90,7 @@ class StackedAttentionNetwork(keras.Model):
         attention_units=32,
         dropout=0.2,
         answer_units=0,
+        attention_supervision=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -102,6 +110,10 @@ class StackedAttentionNetwork(keras.Model):
         self.answer_units = int(answer_units)
         if self.answer_units < 0:
             raise ValueError(f"answer_units must be 0 (the paper's linear answer layer) or more; got {answer_units}")
+        self.attention_supervision = float(attention_supervision)
+        if self.attention_supervision < 0 or (self.attention_supervision and not self.hops):
+            raise ValueError(f"attention_supervision must be 0, or more with hops ≥ 1; got {attention_supervision} "
+                             f"with hops={hops}")
         self.grid = tuple(d // 2 ** len(self.filters) for d in self.image_shape[:2])  # after the max-pools
         if self.use_image:
             self.encoder = self._encoder()
@@ -165,8 +177,32 @@ class StackedAttentionNetwork(keras.Model):
         zero = ops.zeros((batch, self.units))
         return ops.fori_loop(0, self.max_question_len, step, [zero, zero])[0]
 
+    def attention_targets(self, boxes):
+        """t (B, 2, N): for the named item and the answering item (boxes (B, 2, 4) as (y0, x0, y1, x1)
+        in pixels, end exclusive, y0 < 0 for none), uniform over the grid cells whose centre lies in
+        the box (where `recipes.evaluate.attention_peaks_inside` counts a peak as on the item); 0
+        where no centre does."""
+        boxes = ops.cast(boxes, "float32")
+        (height, width), (rows, columns) = self.image_shape[:2], self.grid
+        y = (ops.arange(rows, dtype="float32") + 0.5) * (height / rows)
+        x = (ops.arange(columns, dtype="float32") + 0.5) * (width / columns)
+        inside_y = ops.cast((boxes[..., 0:1] <= y) & (y < boxes[..., 2:3]), "float32")  # (B, 2, rows)
+        inside_x = ops.cast((boxes[..., 1:2] <= x) & (x < boxes[..., 3:4]), "float32")  # (B, 2, columns)
+        cells = ops.reshape(inside_y[..., :, None] * inside_x[..., None, :], (-1, 2, rows * columns))
+        return cells / ops.maximum(ops.sum(cells, axis=-1, keepdims=True), 1.0)
+
+    def attention_loss(self, p, boxes):
+        """λ · Σ_k mean_B(−Σ_i t^k_i log p^k_i) of the maps p (B, hops, N): hop 1 (of two or more)
+        on the named item, the last hop on the answering item."""
+        targets = self.attention_targets(boxes)
+        log_p = ops.log(ops.maximum(p, 1e-7))
+        loss = -ops.mean(ops.sum(targets[:, 1] * log_p[:, -1], axis=-1))
+        if self.hops > 1:
+            loss -= ops.mean(ops.sum(targets[:, 0] * log_p[:, 0], axis=-1))
+        return self.attention_supervision * loss
+
     def call(self, inputs, training=None, return_attention=False, unroll=True):
-        images, questions = self.check_inputs(inputs)
+        images, questions, boxes = self.check_inputs(inputs)
         u = self.question_vector(questions, unroll=unroll)
         attention = ops.zeros((ops.shape(u)[0], 0, *self.grid), u.dtype)
         if self.use_image:
@@ -174,6 +210,8 @@ class StackedAttentionNetwork(keras.Model):
             if self.hops:
                 u, p = self.attention(u, v)
                 attention = ops.reshape(p, (-1, self.hops, *self.grid))
+                if boxes is not None and self.attention_supervision:
+                    self.add_loss(self.attention_loss(p, boxes))
             else:
                 u = ops.mean(v, axis=1) + u
         h = self.dropout(u, training=training)
@@ -181,19 +219,25 @@ class StackedAttentionNetwork(keras.Model):
         return (probabilities, attention) if return_attention else probabilities
 
     def check_inputs(self, inputs):
-        """(images as float32, questions as int32), or a ValueError naming what was expected."""
-        if isinstance(inputs, dict) and set(inputs) == {"images", "questions"}:
-            images, questions = inputs["images"], inputs["questions"]
+        """(images as float32, questions as int32, the items' boxes or None), or a ValueError naming
+        what was expected."""
+        boxes = None
+        if isinstance(inputs, dict) and set(inputs) - {"boxes"} == {"images", "questions"}:
+            images, questions, boxes = inputs["images"], inputs["questions"], inputs.get("boxes")
         elif isinstance(inputs, (tuple, list)) and len(inputs) == 2:
             images, questions = inputs
         else:
             got = sorted(inputs) if isinstance(inputs, dict) else type(inputs).__name__
-            raise ValueError(f'model {self.name!r} takes {{"images": floats, "questions": word ids}} or the tuple '
-                             f"(images, questions); got {got}. To ask questions as text, use model.answer(images, questions).")
+            raise ValueError(f'model {self.name!r} takes {{"images": floats, "questions": word ids}} (and "boxes" to '
+                             f"train the attention) or the tuple (images, questions); got {got}. To ask questions as "
+                             "text, use model.answer(images, questions).")
+        if boxes is not None and tuple(boxes.shape[1:]) != (2, 4):
+            raise ValueError(f"model {self.name!r} takes boxes of shape (batch, 2, 4): the named and the answering "
+                             f"item's (y0, x0, y1, x1); got shape {tuple(boxes.shape)}")
         length = self.max_question_len
         questions = check_ids(self.name, questions, "question word ids", f"(batch, {length})", lambda n: n == length,
                               len(self.tokens), " Ask in words with model.answer(images, questions).")
-        return check_images(self.name, images, self.image_shape), questions
+        return check_images(self.name, images, self.image_shape), questions, boxes
 
     def question_ids(self, questions):
         """Word ids (Q, max_question_len) of a list of question strings (`vocabulary.encode_questions`),
@@ -269,4 +313,5 @@ class StackedAttentionNetwork(keras.Model):
             "attention_units": self.attention_units,
             "dropout": self.dropout_rate,
             "answer_units": self.answer_units,
+            "attention_supervision": self.attention_supervision,
         }
