@@ -8,7 +8,7 @@ both, per class and in total, the model's by the asked item's size (28 px, 16 px
 and the share of wrong answers that confuse two of the classes the classifier confuses most (its
 top five by errors).
 
-    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/vqa_recognition.py [--weights TAG] [--classifier cnn:fashion_mnist]
+    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/vqa_recognition.py [--weights TAG] [--classifier cnn:mnist5k]
 """
 
 import argparse
@@ -27,15 +27,17 @@ from zoo import registry  # noqa: E402
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--weights", default=None, help="vqa weights tag (default: the default)")
-    parser.add_argument("--classifier", default="cnn:fashion_mnist", help="MODEL:TAG classifying the scenes' items")
+    parser.add_argument("--classifier", default=None,
+                        help="MODEL:TAG classifying the scenes' items (default: the CNN of the scenes' items, cnn:BASE)")
     args = parser.parse_args()
     tag = args.weights or registry.entry("vqa").default_weights
     dataset = registry.record("vqa", tag)["data"]["dataset"]
     questions = data.load_questions(dataset, "test")
+    classifier = args.classifier or f"cnn:{data.info(dataset)['base']}"
     predicted, _ = evaluate.answer_questions(zoo.load("vqa", weights=tag), questions)
     words = questions.answer_words
 
-    name, classifier_tag = args.classifier.split(":")
+    name, classifier_tag = classifier.split(":")
     base = data.info(registry.record(name, classifier_tag)["data"]["dataset"])["base"]
     images, labels = data.load_arrays(base, "test")[:2]
     classified = np.argmax(np.asarray(zoo.load(name, weights=classifier_tag).predict(data.for_model(images), verbose=0)), -1)

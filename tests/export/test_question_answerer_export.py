@@ -15,7 +15,7 @@ from recipes.testset import TestSet
 from tests.helpers import zoo_cli_without_tensorflow
 from zoo import registry
 
-QUESTIONS = data.load_questions("vqa_scenes_fashion_mnist", "test", limit=24)
+QUESTIONS = data.load_questions(registry.record("vqa")["data"]["dataset"], "test", limit=24)  # the default's scenes
 IMAGES = data.for_model(QUESTIONS.images[QUESTIONS.scene])
 
 

@@ -77,7 +77,7 @@ def test_queued_names_the_recipes_to_run_now_and_next(tmp_path):
     queue = tmp_path / "q.json"
     queue.write_text(json.dumps({"entries": [{"recipe": "a"}], "next": {"why": "later", "entries": [{"recipe": "b"}]}}))
     assert campaign.queued(queue) == {"a", "b"}
-    assert "vqa_scenes_mnist5k_1hop_mlp_60e" in campaign.queued()  # the next entries count too
+    assert "handwriting_strokes_kjv" in campaign.queued()  # the next entries count too
 
 
 def test_a_queue_with_an_unknown_recipe_is_refused(tmp_path):

@@ -42,7 +42,7 @@ from zoo.vocabulary import PAD, encode_questions
     summary="Stacked Attention Networks: answers a question about an image through question-guided attention "
     "hops over its grid of features, with each hop's attention map",
     paper="Yang, He, Gao, Deng, Smola. Stacked Attention Networks for Image Question Answering. CVPR 2016",
-    default_weights="scenes_fashion_mnist_mlp_60e",
+    default_weights="scenes_mnist5k_supervised_mlp_60e",
 )
 @keras.saving.register_keras_serializable(package="attention_zoo")
 class StackedAttentionNetwork(keras.Model):
