@@ -294,7 +294,7 @@ def gpu_campaign_recipes():
                                   baseline=r.baseline and f"{r.baseline}_wide") for r in parity]
     # VQA with a ReLU layer before the answer: at 10 epochs it took "is there a …?" from chance to 67%.
     vqa = [*vqa_family("vqa_scenes_fashion_mnist", 60, seeds=(0, 1, 2), suffix="_60e", answer_units=128),
-           *vqa_family("vqa_scenes_mnist5k", 60, suffix="_60e", answer_units=128, supervised=True)]
+           *vqa_family("vqa_scenes_mnist5k", 60, seeds=(0, 1, 2), suffix="_60e", answer_units=128, supervised=True)]
     return [ram_lstm, cnn, *draws, *draw_classifier, *parity, *vqa]
 
 
