@@ -20,9 +20,10 @@ over the grid cells whose centre lies in the item hop k should find (`attention_
 item at hop 1 of two or more, the answering item at the last hop; no term where there is none).
 
 `call({"images": float32 (B, H, W, C) in [0, 1], "questions": int ids (B, max_question_len)})`
-(or the tuple (images, questions); training with supervision also "boxes", int (B, 2, 4)) returns p(a) (B, A), and with return_attention=True every
-hop's map (B, hops, gh, gw); unroll=False (the export) reads the question in one loop over its
-words. `answer(images, questions)` reads question strings.
+(or the tuple (images, questions); to train the attention, also "boxes": int (B, 2, 4)) returns
+p(a) (B, A), and with return_attention=True every hop's map (B, hops, gh, gw); unroll=False (the
+export) reads the question in one loop over its words. `answer(images, questions)` reads question
+strings.
 """
 
 
