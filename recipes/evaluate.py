@@ -13,6 +13,7 @@ import zoo
 from recipes import data
 from recipes.data import scenes
 from zoo import cards, registry, tasks
+from zoo.models.base import cells_in_boxes
 from zoo.tasks.classifier import MC_SAMPLES
 
 
@@ -139,11 +140,11 @@ def evaluate_language_model(model, dataset, split="test", limit=None, batch_size
 def attention_peaks_inside(maps, boxes, canvas):
     """For each example: is the peak of its attention map (an (H′, W′) grid over a `canvas` (H, W)
     image) inside its box (y0, x0, y1, x1), end exclusive; boxes with y0 < 0 (no item) give False.
-    The peak is the centre of its grid cell, in pixels."""
-    rows, columns = maps.shape[1:]
-    r, c = np.unravel_index(np.argmax(maps.reshape(len(maps), -1), -1), (rows, columns))
-    y, x = (r + 0.5) * canvas[0] / rows, (c + 0.5) * canvas[1] / columns
-    return (boxes[:, 0] >= 0) & (boxes[:, 0] <= y) & (y < boxes[:, 2]) & (boxes[:, 1] <= x) & (x < boxes[:, 3])
+    The peak is the centre of its grid cell, in pixels (`cells_in_boxes`, which the attention
+    targets of a supervised model read too)."""
+    inside = np.asarray(cells_in_boxes(boxes, canvas, maps.shape[1:]))
+    peak = np.argmax(maps.reshape(len(maps), -1), -1)
+    return inside[np.arange(len(maps)), peak] > 0
 
 
 def peaks_in_item(maps, drawn, slot):

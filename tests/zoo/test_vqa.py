@@ -1,5 +1,5 @@
 """Stacked Attention Networks (the "vqa" model): shapes and attention maps for every variant (0, 1,
-2 hops, blind), what each variant reads, attention supervision, question tokenisation, answer(), bad
+2 hops, blind, two hops supervised), what each variant reads, attention supervision, question tokenisation, answer(), bad
 input, the picture;
 fit, the `.keras` round trip of the default and the TFLite export are in test_conformance."""
 
@@ -14,7 +14,7 @@ TOKENS = ("<pad>", "what", "is", "at", "the", "top", "left", "right", "of", "bag
 ANSWERS = ("bag", "shoe", "nothing", "yes", "no")
 SMALL = dict(tokens=TOKENS, answers=ANSWERS, filters=(4, 4, 8), embedding_dim=4, units=8, attention_units=4)
 VARIANTS = {"two_hops": {}, "one_hop": {"hops": 1}, "no_attention": {"hops": 0},
-            "blind": {"hops": 0, "use_image": False}}
+            "blind": {"hops": 0, "use_image": False}, "supervised": {"attention_supervision": 1.0}}
 QUESTIONS = ["What is at the top left?", "what is left of the bag ?", "is the bag at the right?"]
 
 
@@ -223,7 +223,7 @@ def test_bad_input_is_refused_with_what_was_expected():
 
 @pytest.mark.parametrize("variant", ["one_hop", "no_attention", "blind", "supervised"])
 def test_keras_file_round_trip_of_the_other_variants(variant, tmp_path):
-    m = model(**VARIANTS.get(variant, {"attention_supervision": 1.0}), dropout=0.5)
+    m = model(**VARIANTS[variant], dropout=0.5)
     x = batch(m)
     m.save(tmp_path / "vqa.keras")
     loaded = keras.saving.load_model(tmp_path / "vqa.keras", safe_mode=True)

@@ -34,6 +34,20 @@ def cell_centres(rows, columns):
     return np.stack([y, x], -1).reshape(rows * columns, 2).astype("float32")
 
 
+def cells_in_boxes(boxes, canvas, grid):
+    """(…, rows·columns) float32, 1 where a cell of `grid` (rows, columns) over a `canvas` (H, W)
+    image has its centre, in pixels, inside the box (y0, x0, y1, x1) of `boxes` (…, 4), end
+    exclusive, else 0; a box with y0 < 0 (no item) holds no cell. The one test of "on the item"
+    that VQA's attention targets and its grounding metric share."""
+    boxes = ops.cast(boxes, "float32")
+    (height, width), (rows, columns) = canvas, grid
+    y = (ops.arange(rows, dtype="float32") + 0.5) * (height / rows)
+    x = (ops.arange(columns, dtype="float32") + 0.5) * (width / columns)
+    inside_y = ops.cast((boxes[..., 0:1] <= y) & (y < boxes[..., 2:3]), "float32")  # (…, rows)
+    inside_x = ops.cast((boxes[..., 1:2] <= x) & (x < boxes[..., 3:4]), "float32")  # (…, columns)
+    return ops.reshape(inside_y[..., :, None] * inside_x[..., None, :], (-1, *boxes.shape[1:-1], rows * columns))
+
+
 def check_ids(model_name, ids, what, expected_shape, length_ok, vocabulary_size, hint=""):
     """`ids` as int32 if they are integer `what` (e.g. "question word ids") of shape (batch, L) with
     `length_ok(L)` (`expected_shape` says it in words) and, where concrete, values in

@@ -32,7 +32,7 @@ import numpy as np
 from keras import layers, ops
 
 from layers.stacked_attention import StackedAttention
-from zoo.models.base import cell_centres, check_ids, check_images
+from zoo.models.base import cell_centres, cells_in_boxes, check_ids, check_images
 from zoo.registry import register_model
 from zoo.vocabulary import PAD, encode_questions
 
@@ -181,15 +181,9 @@ class StackedAttentionNetwork(keras.Model):
     def attention_targets(self, boxes):
         """t (B, 2, N): for the named item and the answering item (boxes (B, 2, 4) as (y0, x0, y1, x1)
         in pixels, end exclusive, y0 < 0 for none), uniform over the grid cells whose centre lies in
-        the box (where `recipes.evaluate.attention_peaks_inside` counts a peak as on the item); 0
-        where no centre does."""
-        boxes = ops.cast(boxes, "float32")
-        (height, width), (rows, columns) = self.image_shape[:2], self.grid
-        y = (ops.arange(rows, dtype="float32") + 0.5) * (height / rows)
-        x = (ops.arange(columns, dtype="float32") + 0.5) * (width / columns)
-        inside_y = ops.cast((boxes[..., 0:1] <= y) & (y < boxes[..., 2:3]), "float32")  # (B, 2, rows)
-        inside_x = ops.cast((boxes[..., 1:2] <= x) & (x < boxes[..., 3:4]), "float32")  # (B, 2, columns)
-        cells = ops.reshape(inside_y[..., :, None] * inside_x[..., None, :], (-1, 2, rows * columns))
+        the box (`cells_in_boxes`: where the grounding metric counts a peak as on the item); 0 where
+        no centre does."""
+        cells = cells_in_boxes(boxes, self.image_shape[:2], self.grid)
         return cells / ops.maximum(ops.sum(cells, axis=-1, keepdims=True), 1.0)
 
     def attention_loss(self, p, boxes):
