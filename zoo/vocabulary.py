@@ -115,8 +115,9 @@ def encode_questions(questions, tokens, max_len, who="the model", truncate=False
         words = question_words(text)[:max_len] if truncate else question_words(text)
         unknown = [w for w in words if w not in index]
         if unknown and UNK not in index:
+            known = " ".join(sorted(t for t in tokens if t != PAD))
             raise ValueError(f"{who} does not know the word(s) {', '.join(map(repr, unknown))} of {text!r}; "
-                             "its words are its tokens")
+                             f"it knows: {known}")
         if not words or len(words) > max_len:
             raise ValueError(f"{who} reads questions of 1 to {max_len} words; {text!r} has {len(words)}")
         ids[row, : len(words)] = [index.get(w, index.get(UNK)) for w in words]

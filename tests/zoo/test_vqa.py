@@ -187,8 +187,10 @@ def test_answer_reads_strings_and_ids_alike():
 def test_bad_input_is_refused_with_what_was_expected():
     m = model()
     x = batch(m)
-    with pytest.raises(ValueError, match=r"does not know the word\(s\) 'where', 'purse' of 'where is the purse\?'"):
+    with pytest.raises(ValueError, match=r"does not know the word\(s\) 'where', 'purse' of 'where is the purse\?'") as error:
         m.question_ids(["where is the purse?"])
+    known = str(error.value).split("it knows: ")[1].split()
+    assert known == sorted(t for t in m.tokens if t != "<pad>") and "is" in known
     with pytest.raises(ValueError, match="reads questions of 1 to 10 words; .* has 12"):
         m.question_ids(["what is at the top left of the bag at the right"])
     with pytest.raises(ValueError, match="one question per image; got 2 images and 3 questions"):

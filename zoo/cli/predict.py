@@ -63,7 +63,7 @@ def print_answer(words, probabilities, maps):
 def question(args):
     """The question of `zoo predict vqa IMAGE QUESTION`, or a one-line error asking for it."""
     if not args.question:
-        raise SystemExit('a question answerer needs a question after the image: zoo predict vqa IMAGE "what is above the bag?"')
+        raise SystemExit('a question answerer needs a question after the image: zoo predict vqa IMAGE "what is at the top left?"')
     return args.question
 
 
