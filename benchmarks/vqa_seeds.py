@@ -6,9 +6,9 @@ beside the larger of the two models' spreads, and the margin seed by seed.
     python benchmarks/vqa_seeds.py --weights scenes_mnist5k_mlp_60e scenes_mnist5k_1hop_mlp_60e \
         scenes_mnist5k_none_mlp_60e scenes_mnist5k_blind_mlp_60e [--seeds 3]
 
-The spread is the sample standard deviation over the seeds (ddof 1; none with one seed). "Without counting" leaves out the
-compositional split's counting questions, all in its held-out phrasing, whose all-or-nothing answers
-by seed dominate that split's spread.
+The spread is the sample standard deviation over the seeds (ddof 1; none with one seed). "Without
+counting" leaves out the compositional split's counting questions, all in its held-out phrasing,
+whose all-or-nothing answers by seed dominate that split's spread.
 """
 
 import argparse
@@ -66,7 +66,7 @@ def main():
     type_counts = dict(zip(questions.question_types, np.bincount(questions.types, minlength=len(questions.question_types))))
     values = {tag: {s: card_values(card, type_counts) for s, card in found.items()} for tag, found in models.items()}
 
-    print(f"vqa on {dataset}: mean ± standard deviation over the seeds (each seed's value in brackets)\n")
+    print(f"vqa on {dataset}: mean ± sample standard deviation over the seeds (each seed's value in brackets)\n")
     print("| model | seeds | " + " | ".join(COLUMNS) + " |")
     print("|---|---|" + "---|" * len(COLUMNS))
     for tag, by_seed in values.items():
