@@ -22,9 +22,8 @@ COLUMNS = ("test", "compositional", "compositional, without counting", "relation
            "relational, compositional", "grounding (last hop)")
 
 
-def seed_tags(tag, seeds):
-    """{seed: card} for TAG (seed 0) and TAG_seedN, N < seeds, whose cards exist."""
-    known = registry.records("vqa")
+def seed_tags(known, tag, seeds):
+    """{seed: card} for TAG (seed 0) and TAG_seedN, N < seeds, among the cards `known` (tag → card)."""
     return {s: known[name] for s, name in enumerate([tag] + [f"{tag}_seed{s}" for s in range(1, seeds)]) if name in known}
 
 
@@ -54,7 +53,8 @@ def main():
     parser.add_argument("--weights", nargs="+", required=True, help="seed-0 vqa weights tags, best model first")
     parser.add_argument("--seeds", type=int, default=3, help="look for seeds 0 … N−1 (default 3)")
     args = parser.parse_args()
-    models = {tag: seed_tags(tag, args.seeds) for tag in args.weights}
+    known = registry.records("vqa")
+    models = {tag: seed_tags(known, tag, args.seeds) for tag in args.weights}
     missing = [tag for tag, found in models.items() if not found]
     if missing:
         raise SystemExit(f"expected vqa weights tags with cards; none found for {missing}")
@@ -70,8 +70,8 @@ def main():
     print("| model | seeds | " + " | ".join(COLUMNS) + " |")
     print("|---|---|" + "---|" * len(COLUMNS))
     for tag, by_seed in values.items():
-        cells = [spread([v[c] for v in by_seed.values()]) if None not in [v[c] for v in by_seed.values()] else "–"
-                 for c in range(len(COLUMNS))]
+        columns = list(zip(*by_seed.values()))
+        cells = [spread(column) if None not in column else "–" for column in columns]
         print(f"| `{tag}` | {', '.join(map(str, by_seed))} | " + " | ".join(cells) + " |")
 
     print("\nThe ladder: margin of the means (by seed) against the larger spread of the two models\n")
