@@ -191,6 +191,16 @@ def test_export_into_an_existing_folder_writes_the_default_file_there(tmp_path, 
     assert (tmp_path / "grid_lstm.parity_16.tflite").is_file()
 
 
+def test_export_reports_every_task_and_a_stroke_writer(tmp_path, capsys):
+    from zoo import registry
+    from zoo.cli.export import TFLITE_REPORTS
+
+    assert set(TFLITE_REPORTS) == set(registry.TASKS)
+    main(["export", "handwriting", "--quantize", "float16", "--out", str(tmp_path / "h.tflite"), "--eval-limit", "4"])
+    out = capsys.readouterr().out
+    assert "teacher-forced states" in out and "nats a line (+" in out and "latency a point: LiteRT" in out
+
+
 def test_list_and_a_misspelt_name_need_no_tensorflow():
     result = zoo_cli_without_tensorflow(["list"])
     assert result.returncode == 0 and "show_attend_tell" in result.stdout, result.stderr

@@ -59,6 +59,14 @@ def _language_model(r):
     print(f"latency, one window: LiteRT {r['latency_ms_batch1_litert']:.2f} ms, Keras {r['latency_ms_batch1_keras']:.2f} ms")
 
 
+def _stroke_writer(r):
+    print(f"wrote {r['path']} (+ .json characters): {r['size_kib']} KiB, parity max |LiteRT - Keras| "
+          f"{r['parity_max_abs_diff']:.2e} on {r['check_inputs']} teacher-forced states")
+    print(f"test NLL: Keras {r['test_nll_keras']:.2f}, LiteRT {r['test_nll_tflite']:.2f} nats a line "
+          f"({r['nll_change']:+.2f}, {r['test_examples']} lines)")
+    print(f"latency a point: LiteRT {r['latency_ms_per_point_litert']:.3f} ms, Keras {r['latency_ms_per_point_keras']:.2f} ms")
+
+
 def _saved_model(r):
     print(f"wrote {r['path']}: {r['size_kib']} KiB, reloaded and checked against Keras")
     for key, value in r.items():
@@ -67,7 +75,8 @@ def _saved_model(r):
 
 
 TFLITE_REPORTS = {"classifier": _classifier, "translator": _translator, "captioner": _captioner,
-                  "generator": _generator, "language_model": _language_model, "question_answerer": _classifier}
+                  "generator": _generator, "language_model": _language_model, "question_answerer": _classifier,
+                  "stroke_writer": _stroke_writer}
 
 
 def run(args):
