@@ -22,6 +22,8 @@ def test_list_and_info(capsys):
     out = capsys.readouterr().out
     assert "Jaderberg" in out and "rts_fashion_mnist" in out and "classes: T-shirt/top" in out
     assert "input images: float32 (B×42×42×1) in [0, 1]" in out and "export" not in out
+    main(["info", "handwriting"])  # a free length shows as T, not as a second batch axis
+    assert "input strokes: float32 (B×T×3)" in capsys.readouterr().out
     main(["list", "grid_lstm*"])
     rows = capsys.readouterr().out.splitlines()[2:-2]
     assert [row.split()[0] for row in rows] == ["grid_lstm", "grid_lstm_image", "grid_lstm_lm"]

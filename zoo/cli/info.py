@@ -23,7 +23,7 @@ def knows(rec):
     if rec["config"].get("class_names"):
         lines.append(f"classes: {', '.join(rec['config']['class_names'])}")
     for name, spec in rec["input_spec"].items():
-        shape = "×".join("B" if d is None else str(d) for d in spec.get("shape", []))
+        shape = "×".join(str(d) if d is not None else "T" if i else "B" for i, d in enumerate(spec.get("shape", [])))
         value = f" in [{spec['range'][0]:g}, {spec['range'][1]:g}]" if "range" in spec else ""
         lines.append(f"input {name}: {spec.get('dtype', '')} ({shape}){value}".replace(" ()", ""))
     return lines
