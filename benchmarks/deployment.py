@@ -8,8 +8,10 @@ batch 1. The files come from `zoo export` (parity-checked against Keras before t
 Loops are timed as users run them: a translator translates texts (greedy), a captioner captions
 images (greedy), both through their LiteRT drivers against `model.translate` / `model.caption`;
 their files offer no full int8 (the state fed back each step would be quantized), so their int8
-column times the dynamic-range file (marked "dyn"). A generator (DRAW) is timed on noise → images
-through its serving function on both sides.
+column times the dynamic-range file (marked "dyn"), as it does for a stroke writer (handwriting),
+timed writing test texts at bias 1 (`model.write` against the LiteRT `Writer`) and for a model whose
+full int8 is refused (its `int8_alternative`, the file it names). A generator (DRAW) is timed on
+noise → images through its serving function on both sides.
 
     python benchmarks/deployment.py [--all] [--runs 20] [--models NAME ...]
 """
@@ -57,6 +59,14 @@ def _one_graph(model, rec, path):  # classifiers, language models: a batch of te
     return (lambda b: model.predict_on_batch(inputs[:b])), (lambda b: runtime(**{name: inputs[:b]}))
 
 
+def _stroke_writer(model, rec, path):
+    from export.stroke_writer import Writer
+    from recipes import data
+
+    texts, lite = data.load_strokes(rec["data"]["dataset"], "test", limit=32).texts, Writer(path)
+    return (lambda b: model.write(texts[:b], bias=1.0)), (lambda b: lite.write(texts[:b], bias=1.0))
+
+
 def _question_answerer(model, rec, path):  # images and question ids in, by name
     inputs, runtime = TestSet(rec).examples(32)[0], Runtime(path)
     return (lambda b: model.predict_on_batch({k: v[:b] for k, v in inputs.items()})), \
@@ -65,14 +75,17 @@ def _question_answerer(model, rec, path):  # images and question ids in, by name
 
 # Per task: (Keras, LiteRT) callables of a batch size, for the file at `path`.
 TIMERS = {"translator": _translator, "captioner": _captioner, "generator": _generator,
-          "classifier": _one_graph, "language_model": _one_graph, "question_answerer": _question_answerer}
+          "classifier": _one_graph, "language_model": _one_graph, "question_answerer": _question_answerer,
+          "stroke_writer": _stroke_writer}
 
 
 def measure(rec, runs, workdir):
     model, task = zoo.load(rec["model"], weights=rec["tag"]), registry.task(rec["model"])
-    loop = task in LOOPS  # no full int8 for a decoding loop: its int8 column times the dynamic-range file
-    row = {"params": model.count_params(), "int8_kind": "dyn" if loop else "int8"}
-    for column, quantize in (("fp32", "fp32"), ("int8", "dynamic" if loop else "int8")):
+    # no full int8 for a loop that feeds its state back, nor where the model refuses it: the file named instead
+    compressed = "dynamic" if task in LOOPS or task == "stroke_writer" else "int8"
+    compressed = (getattr(model, "int8_alternative", None) or (compressed,))[0]
+    row = {"params": model.count_params(), "int8_kind": {"dynamic": "dyn"}.get(compressed, compressed)}
+    for column, quantize in (("fp32", "fp32"), ("int8", compressed)):
         path = tflite_path(rec, quantize, str(Path(workdir) / f"{rec['model']}.{rec['tag']}.{quantize}.tflite"))
         export_record(rec, "tflite", quantize, TestSet(rec, limit=32), out=str(path))
         row[f"{column}_kib"] = path.stat().st_size / 1024

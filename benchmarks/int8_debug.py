@@ -64,8 +64,9 @@ def main():
     cls.int8_alternative = None
     cls.int8_float_ops = getattr(model, "int8_float_ops", ()) if args.float_ops is None else args.float_ops
     cls.int8_float_nodes = getattr(model, "int8_float_nodes", ()) if args.float_nodes is None else args.float_nodes
-    debugger, nodes = int8_debugger(model, calibration)
-    print(f"{rec['model']}:{rec['tag']}: {len(nodes)} nodes kept float by name" + (f", e.g. {nodes[0]}" if nodes else ""))
+    debugger, nodes, thin = int8_debugger(model, calibration)
+    print(f"{rec['model']}:{rec['tag']}: {len(nodes)} nodes kept float by name" + (f", e.g. {nodes[0]}" if nodes else "")
+          + f"; {len(thin)} thin convolutions kept float")
     print(f"\nworst quantized tensors (RMSE / scale on the {args.calibration} calibration inputs):")
     for ratio, op, name, scale in worst_tensors(debugger, args.top):
         print(f"  {ratio:9.3g}  scale {scale:.2e}  {op:16s} {name[:110]}")

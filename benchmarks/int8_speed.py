@@ -70,12 +70,22 @@ def measure(name, runs, workdir):
     return times, (int8_ops, float_ops, edges, float_compute), {q: p.stat().st_size / 1024 for q, p in paths.items()}
 
 
+def int8_extensions():
+    """The CPU's instruction-set extensions that XNNPACK's int8 kernels use, as /proc/cpuinfo lists them."""
+    try:
+        flags = next(line for line in open("/proc/cpuinfo") if line.startswith("flags")).split()
+    except (OSError, StopIteration):
+        return "unknown"
+    return ", ".join(f for f in flags if f in ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")) or "none"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--models", nargs="*", default=image_classifiers())
     args = parser.parse_args()
-    print(f"CPU: {platform.machine()}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the start. "
+    print(f"CPU: {platform.machine()}, {os.cpu_count()} cores ({int8_extensions()}), load average "
+          f"{os.getloadavg()[0]:.1f} at the start. "
           f"Median ms per call of {args.runs}.\n")
     print("| model | batch | threads | fp32 | int8 | int8, no XNNPACK | int8 / fp32 |")
     print("|---|---:|---:|---:|---:|---:|---:|")

@@ -33,6 +33,13 @@ INT8_FLOAT_OPS = ["ADD", "MUL", "SUB", "DIV", "EXP", "NEG", "SQUARED_DIFFERENCE"
                   "GATHER", "MINIMUM", "MAXIMUM", "PACK", "SELECT_V2", "LESS", "RESHAPE", "PAD", "STRIDED_SLICE",
                   "EXPAND_DIMS", "RANGE", "SHAPE"]
 
+# A convolution over fewer input channels than this stays float under int8: XNNPACK's int8
+# convolution costs about the same per output whatever the input depth, so over a thin input it
+# is slower than float (measured on this machine's CPU, AVX-512 VNNI and AMX, 5×5 kernels on a
+# 42×42 map to 32 channels, batch 1: 1 channel int8 0.19 ms against fp32 0.03; 8 channels 0.19
+# against 0.18; 16 channels 0.19 against 0.36). An image model's first convolution is one.
+THIN_CONVOLUTION_CHANNELS = 8
+
 
 class Int8Refused(ValueError):
     """The model does not hold full int8 within its task's budget; the message names the alternative."""
@@ -52,7 +59,7 @@ class ExportReport:
     checked_examples: int
     ops: list
     matching: float  # share of check inputs within `atol` of Keras in every output and with its top-1
-    int8_float: dict = None  # int8 only: what stayed float, {"ops": op types, "nodes": name patterns, "nodes_matched": n}
+    int8_float: dict = None  # int8 only: what stayed float (`convert_int8`)
 
     def summary(self):
         return (
@@ -280,12 +287,21 @@ def float_edges_uncalibrated(calibrated, float_ops, float_nodes):
     return bytes(flatbuffer_utils.convert_object_to_bytearray(model)), float_outputs
 
 
+def thin_convolutions(flatbuffer):
+    """Output names of the CONV_2D ops of a TFLite model (bytes) whose input has fewer than
+    `THIN_CONVOLUTION_CHANNELS` channels."""
+    model, op_type = read_flatbuffer(flatbuffer)
+    return [graph.tensors[op.outputs[0]].name.decode() for graph in model.subgraphs for op in graph.operators
+            if op_type(op) == "CONV_2D" and graph.tensors[op.inputs[0]].shape[-1] < THIN_CONVOLUTION_CHANNELS]
+
+
 def int8_debugger(model, representative, float_ops=None, float_nodes=None):
     """TFLite's QuantizationDebugger over `model`'s serving function, calibrated on `representative`
     (one example at a time), with the op types `float_ops` and the ops whose output name matches a
     pattern of `float_nodes` (see `int8_float_choice`; None: the model's own) kept in float, and
-    the edges between float-kept ops left float (`float_edges_uncalibrated`). Returns (debugger,
-    the names of the nodes matched); `debugger.get_nondebug_quantized_model()` is the int8 file,
+    the edges between float-kept ops left float (`float_edges_uncalibrated`); thin convolutions
+    (`thin_convolutions`) stay float too. Returns (debugger, the names of the nodes the patterns
+    matched, the names of the thin convolutions); `debugger.get_nondebug_quantized_model()` is the int8 file,
     `debugger.run()` measures each quantized op against float on the same inputs (`layer_statistics`)."""
     import tensorflow as tf
 
@@ -310,22 +326,26 @@ def int8_debugger(model, representative, float_ops=None, float_nodes=None):
     options = tf.lite.experimental.QuantizationDebugOptions
     debugger = tf.lite.experimental.QuantizationDebugger(converter=converter, debug_dataset=examples,
                                                          debug_options=options(denylisted_ops=float_ops))
-    debugger.calibrated_model, float_outputs = float_edges_uncalibrated(debugger.calibrated_model, float_ops, float_nodes)
+    thin = thin_convolutions(debugger.calibrated_model)
+    kept_nodes = float_nodes + [f"^{re.escape(n)}$" for n in thin]
+    debugger.calibrated_model, float_outputs = float_edges_uncalibrated(debugger.calibrated_model, float_ops, kept_nodes)
     nodes = [n for n in float_outputs if any(re.search(p, n) for p in float_nodes)]
-    debugger.options = options(denylisted_ops=float_ops, denylisted_nodes=nodes)
-    return debugger, nodes
+    debugger.options = options(denylisted_ops=float_ops, denylisted_nodes=nodes + thin)
+    return debugger, nodes, thin
 
 
 def convert_int8(model, representative):
     """Full int8 TFLite bytes of `model` (calibrated on `representative`, its float choice kept
     float, internal tensor names dropped) and what stayed float: {"added_ops": the model's own op
     types beyond `INT8_FLOAT_OPS`, "nodes": its node patterns, "nodes_matched": how many ops they
-    matched}, and "per_channel": False where the model asked for one scale per tensor. Refuses a model
-    whose int8 does not hold (`check_int8_holds`)."""
+    matched, "thin_convolutions": how many convolutions stayed float for their thin input}, and
+    "per_channel": False where the model asked for one scale per tensor. Refuses a model whose int8
+    does not hold (`check_int8_holds`)."""
     check_int8_holds(model)
-    debugger, nodes = int8_debugger(model, representative)
+    debugger, nodes, thin = int8_debugger(model, representative)
     ops, patterns = int8_float_choice(model)
-    kept = {"added_ops": ops[len(INT8_FLOAT_OPS):], "nodes": patterns, "nodes_matched": len(nodes)}
+    kept = {"added_ops": ops[len(INT8_FLOAT_OPS):], "nodes": patterns, "nodes_matched": len(nodes),
+            "thin_convolutions": len(thin)}
     if not getattr(model, "int8_per_channel", True):
         kept["per_channel"] = False
     return without_internal_names(debugger.get_nondebug_quantized_model()), kept

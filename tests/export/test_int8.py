@@ -114,3 +114,17 @@ def test_file_bytes_account_for_every_byte_of_a_file(stn, tmp_path):
     n_weights = stn.count_params()
     assert f["constants"] >= 4 * n_weights > q["constants"] >= n_weights  # int8 stores a byte a weight (+ int32 biases)
     assert f["quantization"] == 0 < q["quantization"] and q["names"] < f["names"]  # int8 drops internal names
+
+
+def test_a_convolution_over_a_thin_input_stays_float(tmp_path, monkeypatch):
+    # The first convolution reads 1 channel (int8 would be slower than float), the second 8: int8.
+    model = zoo.load("cnn", weights=None, image_shape=(24, 24, 1), num_classes=3, filters=(8, 8), kernel_size=3, units=8)
+    report = to_tflite(model, tmp_path / "cnn.tflite", quantize="int8", representative=real_like(32),
+                       check_inputs=real_like(8, 1))
+    counts = op_counts(tmp_path / "cnn.tflite")
+    assert report.int8_float["thin_convolutions"] == 1
+    assert counts[("CONV_2D", "float32")] == 1 and counts[("CONV_2D", "int8")] == 1
+    monkeypatch.setattr(tflite_module, "THIN_CONVOLUTION_CHANNELS", 1)
+    report = to_tflite(model, tmp_path / "all.tflite", quantize="int8", representative=real_like(32),
+                       check_inputs=real_like(8, 1))
+    assert report.int8_float["thin_convolutions"] == 0 and op_counts(tmp_path / "all.tflite")[("CONV_2D", "int8")] == 2

@@ -92,5 +92,6 @@ def run(args):
         kept = result["int8_float"]
         print(f"int8: float ops {', '.join(kept['float_op_types']) or 'none'}; model's own float choice: ops "
               f"{', '.join(kept['added_ops']) or 'none'}, nodes {', '.join(kept['nodes']) or 'none'} "
-              f"({kept['nodes_matched']} matched){'; one scale per weight tensor' if kept.get('per_channel') is False else ''}; "
+              f"({kept['nodes_matched']} matched), thin convolutions {kept.get('thin_convolutions', 0)}"
+              f"{'; one scale per weight tensor' if kept.get('per_channel') is False else ''}; "
               f"{kept['quantize_dequantize_ops']} QUANTIZE/DEQUANTIZE ops")
