@@ -1,11 +1,13 @@
 """Does the sampling bias make the handwriting model readable? Graves' bias b (eqs. 61–62: sharper
 mixture weights, narrower Gaussians) against Tesseract's character error rate.
 
-Writes the first --lines test texts of the weights' dataset at each bias (seed 0, as the card's
-`recipes.evaluate.readability`, which measures at bias 1) and prints the CER of what was written
-beside the CER of the same texts' ground-truth strokes, with the window's measures.
+Writes the first --lines texts of the weights' dataset's --split (default test) at each bias (seed
+0, as the card's `recipes.evaluate.readability`, which measures test texts at bias 1) and prints the
+CER of what was written beside the CER of the same texts' ground-truth strokes, with the window's
+measures. A bias to write with is chosen on the training texts (`--split train`), not the test's.
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/handwriting_bias.py [--weights TAG] [--biases 0.5 1 2 3 5]
+        [--split train]
 """
 
 import argparse
@@ -23,15 +25,16 @@ def main():
     parser.add_argument("--weights", default=None, help="handwriting weights tag (default: the default)")
     parser.add_argument("--biases", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0, 3.0, 5.0])
     parser.add_argument("--lines", type=int, default=evaluate.READABILITY_LINES)
+    parser.add_argument("--split", default="test", choices=("train", "test"))
     args = parser.parse_args()
     tag = args.weights or registry.entry("handwriting").default_weights
     model = zoo.load("handwriting", weights=tag)
     dataset = registry.record("handwriting", tag)["data"]["dataset"]
-    print(f"handwriting:{tag}, the first {args.lines} {dataset} test texts, seed 0\n")
+    print(f"handwriting:{tag}, the first {args.lines} {dataset} {args.split} texts, seed 0\n")
     print("| bias | OCR CER, written | OCR CER, ground truth | window forward | lines stopped by the window |")
     print("|---:|---:|---:|---:|---:|")
     for bias in args.biases:
-        r = evaluate.readability(model, dataset, limit=args.lines, bias=bias)
+        r = evaluate.readability(model, dataset, split=args.split, limit=args.lines, bias=bias)
         print(f"| {bias:g} | {r['cer']:.2f}% | {r['cer_ground_truth']:.2f}% | {r['window_monotone_percent']:.2f}% "
               f"| {r['stopped_percent']:.1f}% |", flush=True)
 
