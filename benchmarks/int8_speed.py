@@ -12,7 +12,6 @@ ops between them.
 
 import argparse
 import os
-import platform
 import tempfile
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from export import to_tflite  # noqa: E402
 from export.runtime import Runtime, median_ms  # noqa: E402
 from export.tflite import op_counts  # noqa: E402
 from recipes.testset import TestSet  # noqa: E402
+from recipes.train import hardware  # noqa: E402
 from zoo import registry  # noqa: E402
 
 BATCHES = (1, 32)
@@ -84,7 +84,7 @@ def main():
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--models", nargs="*", default=image_classifiers())
     args = parser.parse_args()
-    print(f"CPU: {platform.machine()}, {os.cpu_count()} cores ({int8_extensions()}), load average "
+    print(f"Machine: {hardware()}; int8 extensions: {int8_extensions()}; load average "
           f"{os.getloadavg()[0]:.1f} at the start. "
           f"Median ms per call of {args.runs}.\n")
     print("| model | batch | threads | fp32 | int8 | int8, no XNNPACK | int8 / fp32 |")
