@@ -36,9 +36,9 @@ INT8_FLOAT_OPS = ["ADD", "MUL", "SUB", "DIV", "EXP", "NEG", "SQUARED_DIFFERENCE"
 # A convolution over fewer input channels than this stays float under int8: XNNPACK's int8
 # convolution costs about the same per output whatever the input depth, so over a thin input it
 # is slower than float (measured on an Intel Xeon with AVX-512 VNNI and AMX, 5×5 kernels on a
-# 42×42 map to 32 channels, batch 1: 1 channel int8 0.19 ms against fp32 0.03; 8 channels 0.19
-# against 0.18; 16 channels 0.19 against 0.36; docs/deployment.md, "Int8 that pays"). An image
-# model's first convolution is one.
+# 42×42 map to 32 channels, batch 1: 1 channel int8 0.18 ms against fp32 0.03; 8 channels 0.18
+# against 0.17; 16 channels 0.19 against 0.35; `benchmarks/int8_conv_depth.py`). An image model's
+# first convolution is one.
 THIN_CONVOLUTION_CHANNELS = 8
 
 
