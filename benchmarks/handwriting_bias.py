@@ -4,9 +4,10 @@ mixture weights, narrower Gaussians) against Tesseract's character error rate.
 Writes the first --lines texts of the weights' dataset's --split (default test) at each bias (seed
 0, as the card's `recipes.evaluate.readability`, which measures test texts at bias 1) and prints the
 CER of what was written beside the CER of the same texts' ground-truth strokes, with the window's
-measures. A bias to write with is chosen on the training texts (`--split train`), not the test's.
+measures; first, the test NLL (as `zoo eval`), so that weights can be compared on both. A bias to
+write with is chosen on the training texts (`--split train`), not the test's.
 
-    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/handwriting_bias.py [--weights TAG] [--biases 0.5 1 2 3 5]
+    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/handwriting_bias.py [--weights TAG or FILE.weights.h5] [--biases 0.5 1 2 3 5]
         [--split train]
 """
 
@@ -17,20 +18,23 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import zoo  # noqa: E402
 from recipes import evaluate  # noqa: E402
-from zoo import registry  # noqa: E402
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", default=None, help="handwriting weights tag (default: the default)")
+    parser.add_argument("--weights", default=None,
+                        help="handwriting weights: a tag, or a .weights.h5 file with the card `zoo train` wrote "
+                             "beside it (default: the default weights)")
     parser.add_argument("--biases", type=float, nargs="+", default=[0.0, 0.5, 1.0, 2.0, 3.0, 5.0])
     parser.add_argument("--lines", type=int, default=evaluate.READABILITY_LINES)
     parser.add_argument("--split", default="test", choices=("train", "test"))
     args = parser.parse_args()
-    tag = args.weights or registry.entry("handwriting").default_weights
-    model = zoo.load("handwriting", weights=tag)
-    dataset = registry.record("handwriting", tag)["data"]["dataset"]
-    print(f"handwriting:{tag}, the first {args.lines} {dataset} {args.split} texts, seed 0\n")
+    weights = args.weights or "default"
+    model, card = zoo.load("handwriting", weights=weights), zoo.info("handwriting", weights=weights)
+    tag, dataset = card["tag"], card["data"]["dataset"]
+    nll = evaluate.evaluate_strokes(model, dataset, "test")
+    print(f"handwriting:{tag}: test NLL {nll['nll']:.2f} nats a line, {nll['nll_per_point']:.4f} a point "
+          f"({nll['examples']} test lines); the first {args.lines} {dataset} {args.split} texts, seed 0\n")
     print("| bias | OCR CER, written | OCR CER, ground truth | window forward | lines stopped by the window |")
     print("|---:|---:|---:|---:|---:|")
     for bias in args.biases:

@@ -8,7 +8,7 @@ under teacher forcing (the true previous point fed in, as in training). If the t
 match the data and the written ones do not, the model drifts when it reads its own samples
 (exposure bias), not because its mixture fits the steps badly.
 
-    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/handwriting_steps.py [--weights TAG] [--lines 100] [--biases 0 1]
+    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/handwriting_steps.py [--weights TAG or FILE.weights.h5] [--lines 100] [--biases 0 1]
 """
 
 import argparse
@@ -21,7 +21,6 @@ import numpy as np  # noqa: E402
 import zoo  # noqa: E402
 from export.stroke_writer import sample  # noqa: E402
 from recipes import data  # noqa: E402
-from zoo import registry  # noqa: E402
 
 
 def pen_down_steps(lines):
@@ -69,13 +68,15 @@ def row(name, steps, extent="–"):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--weights", default=None, help="handwriting weights tag (default: the default)")
+    parser.add_argument("--weights", default=None,
+                        help="handwriting weights: a tag, or a .weights.h5 file with the card `zoo train` wrote "
+                             "beside it (default: the default weights)")
     parser.add_argument("--lines", type=int, default=100)
     parser.add_argument("--biases", type=float, nargs="+", default=[0.0, 1.0])
     args = parser.parse_args()
-    tag = args.weights or registry.entry("handwriting").default_weights
-    model = zoo.load("handwriting", weights=tag)
-    dataset = registry.record("handwriting", tag)["data"]["dataset"]
+    weights = args.weights or "default"
+    model, card = zoo.load("handwriting", weights=weights), zoo.info("handwriting", weights=weights)
+    tag, dataset = card["tag"], card["data"]["dataset"]
     drawn = data.load_strokes(dataset, "test", limit=args.lines)
     texts = list(drawn.texts)
     print(f"handwriting:{tag}, the first {len(texts)} {dataset} test lines (pen-down steps in the data's units)\n")

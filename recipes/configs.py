@@ -36,6 +36,7 @@ class Recipe:
     fresh_data: bool = False  # a new draw of the data variant every epoch (`data.fresh_draws`)
     clipnorm: float | None = None  # clip each gradient's norm (Adam's `clipnorm`)
     reference: int | None = None  # captioners: train on this reference of every scene, not a random one
+    initial_weights: str | None = None  # a tag of the same model: the run starts from those weights (a fine-tune)
 
 
 # ST-CNN: the transformer zooms onto a 28×28 canonical view, classified by a small CNN.
@@ -254,6 +255,22 @@ def handwriting_family(data, epochs, units, layers, size=""):
     ]
 
 
+def handwriting_fine_tunes(shipped, noises=(0.0, 0.1, 0.3), epochs=2):
+    """Two more epochs from the shipped weights `shipped` (a handwriting tag; Adam, cosine decay from
+    3e-4, the family's batch and clipping), with Gaussian noise of σ on the offsets the network reads
+    (`input_noise`; σ = 0: the control, more training alone): does reading points that are not exactly
+    the data's, as its own samples are not (exposure bias), make the written lines readable? Tags
+    `{shipped}_tuned` and `{shipped}_tuned_noise{100σ}`; measured in docs/models/handwriting.md."""
+    base, tunes = RECIPES[f"handwriting_{shipped}"], []
+    for noise in noises:
+        tag = f"{shipped}_tuned" + (f"_noise{round(100 * noise)}" if noise else "")
+        tunes.append(dataclasses.replace(
+            base, name=f"handwriting_{tag}", tag=tag, config={**base.config, "input_noise": noise}, epochs=epochs,
+            learning_rate=3e-4, initial_weights=shipped, baseline=None,
+            description=f"{base.description}; {epochs} epochs more from {shipped}, input noise σ {noise:g}"))
+    return tunes
+
+
 def gpu_campaign_recipes():
     """Longer schedules and the papers' settings, for GPU campaigns (`recipes/campaigns/gpu.json`,
     run by `python -m recipes.campaign`): what the 2-core CPU cannot fit.
@@ -401,6 +418,7 @@ RECIPES = {
         *cost_vs_size_recipes(),
     ]
 }
+RECIPES.update({r.name: r for r in handwriting_fine_tunes("strokes_kjv_128")})
 
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")

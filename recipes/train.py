@@ -75,6 +75,17 @@ def training_arrays(recipe, model, limit=None):
     return model.teacher_forcing(*data.load_texts(recipe.data, "train", limit=limit))
 
 
+def load_initial_weights(model, recipe):
+    """Load the shipped weights `recipe.initial_weights` (a tag of the recipe's model, checked against
+    its card's sha256) into the built `model`, so the run fine-tunes them; return "MODEL:TAG sha256 …"
+    for the card, or None for a run from a fresh initialisation."""
+    if recipe.initial_weights is None:
+        return None
+    rec = registry.record(recipe.model, recipe.initial_weights)
+    store.load_into(model, store.fetch(rec["file"], rec["sha256"], rec.get("url")))
+    return f"{recipe.model}:{rec['tag']} sha256 {rec['sha256']}"
+
+
 VALIDATION_SEED = 10_000  # offset of the validation draw's seed from the recipe's
 
 
@@ -176,6 +187,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
     logs = run_dir / "tensorboard" if plan.chief else Path(tempfile.mkdtemp(prefix="zoo-tensorboard-"))
     with plan.scope(), dtype_policy(recipe.mixed_precision):
         model = registry.build(recipe.model, **config)
+        start = load_initial_weights(model, recipe)  # before `compile`: the file has no optimizer state
         source = training_arrays(recipe, model, limit)
         batches = functools.partial(data.batches, source, global_batch, recipe.seed)
         first_epoch_batches = data.ArrayBatches(source, global_batch, shuffle=False)
@@ -245,6 +257,7 @@ def train(name, out_dir=None, epochs=None, limit=None, strategy=None, mixed_prec
             hardware=hardware(),
             backend=keras.backend.backend(),
             keras=keras.__version__,
+            initial_weights=start,
         ),
         license=f"Apache-2.0 (weights); training data: {info['license']}",
         paper=registry.entry(recipe.model).paper,

@@ -17,7 +17,7 @@ import os
 import re
 from pathlib import Path
 
-from zoo import registry, tasks
+from zoo import cards, registry, tasks
 from zoo import weights as store
 from zoo.inputs import ImageTransform
 from zoo.weights import WeightsError, WeightsMismatch
@@ -38,7 +38,16 @@ def list_models(pattern="*", pretrained=False):
 def info(name, weights=None):
     """A model's summary: task, summary, paper, default weights tag, builder options, and per
     weights tag its dataset, headline test metric and parameters; with `weights=TAG` (or
-    "default"), that tag's whole card (data, training, metrics, export cells)."""
+    "default"), that tag's whole card (data, training, metrics, export cells); with a path
+    `X.weights.h5`, the card `X.json` that `zoo train` wrote beside it."""
+    if weights is not None and _is_path(str(weights)):
+        card = Path(weights).with_name(Path(weights).name.removesuffix(".weights.h5") + ".json")
+        if not card.is_file():
+            raise ValueError(f"{weights} has no card {card.name} beside it (`zoo train` writes one)")
+        written = cards.Card.load(card).to_dict()
+        if written["model"] != name:
+            raise ValueError(f"{card} is the card of model {written['model']!r}, not {name!r}")
+        return written
     if weights is not None:
         return registry.record(name, weights)
     model = registry.entry(name)

@@ -29,7 +29,7 @@ RECORD_KEYS = {
     "recipe_retired": "why the recipe of that name no longer trains these weights (MODEL.TAG.recipe.json is what ran)",
     "train_command": "exact command that produced the weights",
     "data": "dataset name and splits used for training and test (`Data`)",
-    "training": "epochs, batch size, seconds, hardware, backend of the run (`Training`)",
+    "training": "epochs, batch size, seconds, hardware, backend of the run, the weights it started from if any (`Training`)",
     "license": "license of the weights",
     "paper": "the paper the model implements",
     "baseline": "the card ({model, tag, recipe}) this one is compared with (`Baseline`)",
@@ -64,6 +64,7 @@ class Training:
     hardware: str
     backend: str
     keras: str
+    initial_weights: str | None = None  # "MODEL:TAG sha256 …" the run started from; None: a fresh initialisation
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +126,7 @@ class Card:
             value = getattr(self, field.name)
             if value is None and field.name not in REQUIRED_KEYS:
                 continue
-            values[field.name] = dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value
+            values[field.name] = _values(value) if dataclasses.is_dataclass(value) else value
         return json.loads(json.dumps(values))  # tuples → lists, as the file will hold them
 
     def set_export(self, key, cell):
@@ -159,6 +160,12 @@ def recipe_path(model, tag, directory=None):
 def get(model, tag, directory=None):
     """The card of `model:tag` in `directory` (default: the shipped weights)."""
     return Card.load(path(model, tag, directory))
+
+
+def _values(record):
+    """A nested record's fields as a dict, leaving out those that are None by default and are None."""
+    return {f.name: getattr(record, f.name) for f in dataclasses.fields(record)
+            if not (getattr(record, f.name) is None and f.default is None)}
 
 
 def _build(cls, values, source):

@@ -2,6 +2,7 @@
 first 16 lines of strokes_kjv) and its test NLL (`recipes.evaluate.evaluate_strokes`) against the
 model's own loss computed directly on the same lines padded together."""
 
+import dataclasses
 import shutil
 
 import keras
@@ -46,6 +47,35 @@ def test_the_runner_trains_a_stroke_writer_from_its_recipe(trained):
     assert inputs["strokes"].shape == (4, drawn.lengths.max(), 3) and targets.shape == (4,)
     np.testing.assert_array_equal(inputs["strokes"][0, : drawn.lengths[0]], drawn.strokes[0])
     np.testing.assert_array_equal(inputs["text"], drawn.text_ids)
+
+
+def test_a_fine_tune_starts_from_the_shipped_weights_and_says_so(tmp_path):
+    # `initial_weights`: the run loads a shipped tag before its first step. With a learning rate of 0
+    # the weights it writes are those it started from; the card names them and their sha256.
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the runner's check runs on TensorFlow here")
+    shipped = registry.record("handwriting", "strokes_kjv_128")
+    recipe = configs.Recipe("handwriting_fine_tune", "handwriting", "fine_tune", "strokes_kjv",
+                            {**shipped["config"], "input_noise": 0.1}, epochs=1, batch_size=8, learning_rate=0.0,
+                            initial_weights="strokes_kjv_128")
+    path = tmp_path / "handwriting.fine_tune.recipe.json"
+    path.write_text(configs.to_json(recipe, limit=8))
+    card = train.train(str(path), out_dir=tmp_path / "out", run_dir=tmp_path / "run", verbose=0)
+    assert card["training"]["initial_weights"] == f"handwriting:strokes_kjv_128 sha256 {shipped['sha256']}"
+    assert card["config"]["input_noise"] == 0.1
+    tuned = store.load_into(registry.build("handwriting", **card["config"]), tmp_path / "out" / card["file"])
+    start = store.load_into(registry.build("handwriting", **shipped["config"]), store.fetch(shipped["file"], shipped["sha256"]))
+    for a, b in zip(tuned.get_weights(), start.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    recipe = dataclasses.replace(recipe, config={**recipe.config, "units": 16})  # weights that do not fit
+    path.write_text(configs.to_json(recipe, limit=8))
+    with pytest.raises(store.WeightsMismatch, match="does not fit"):
+        train.train(str(path), out_dir=tmp_path / "out2", run_dir=tmp_path / "run2", verbose=0)
+
+
+def test_a_run_from_a_fresh_initialisation_has_no_initial_weights_on_its_card(trained):
+    card, _ = trained
+    assert "initial_weights" not in card["training"]
 
 
 def test_length_buckets_batch_lines_of_about_one_length_and_cut_the_padding():

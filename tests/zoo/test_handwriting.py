@@ -141,6 +141,24 @@ def test_write_repeats_with_a_seed_and_the_bias_narrows_it():
     assert spread[1] < spread[0]
 
 
+def test_input_noise_moves_the_offsets_read_in_training_and_nothing_else():
+    clean, noisy, x = model(), model(input_noise=0.5), batch()
+    noisy.set_weights(clean.get_weights())
+    assert noisy.get_config()["input_noise"] == 0.5 and clean.count_params() == noisy.count_params()
+    np.testing.assert_allclose(ops.convert_to_numpy(noisy(x)["nll"]), ops.convert_to_numpy(clean(x)["nll"]), rtol=1e-6)
+    assert not np.allclose(ops.convert_to_numpy(noisy(x, training=True)["nll"]), ops.convert_to_numpy(clean(x)["nll"]))
+    # A known "noise" of +1: the network reads the shifted offsets (pen bits as they are) and is scored
+    # on the true points.
+    noisy.noise = lambda offsets, training: offsets + 1.0 if training else offsets
+    read = np.concatenate([np.zeros((2, 1, 3), np.float32), x["strokes"][:, :-1]], 1) + [1.0, 1.0, 0.0]
+    y_hat = clean.forward(ops.convert_to_tensor(read), ops.convert_to_tensor(x["text"]))[0]
+    out = noisy(x, training=True)
+    np.testing.assert_allclose(ops.convert_to_numpy(out["y_hat"]), ops.convert_to_numpy(y_hat), rtol=1e-5, atol=1e-6)
+    valid = np.arange(7)[None, :] < np.array([[7], [4]])
+    np.testing.assert_allclose(ops.convert_to_numpy(out["nll"]),
+                               (numpy_nll(ops.convert_to_numpy(y_hat), x["strokes"]) * valid).sum(1), rtol=1e-5)
+
+
 def test_the_unconditional_model_round_trips_through_a_keras_file(tmp_path):
     m, x = model(conditional=False), batch()
     m.save(tmp_path / "m.keras")
@@ -188,6 +206,8 @@ def test_bad_input_is_refused_with_what_was_expected():
         m.write("abc")
     with pytest.raises(ValueError, match=r"prime strokes of shape \(T, 3\)"):
         m.write(["ab"], prime=(np.zeros((4, 2)), "a"))
+    with pytest.raises(ValueError, match=r"input_noise must be a standard deviation ≥ 0; got -0.1"):
+        model(input_noise=-0.1)
     with pytest.raises(ValueError, match="tokens must be '<pad>' then distinct single characters"):
         zoo.load("handwriting", weights=None, tokens=("a", "b"))
 

@@ -38,6 +38,17 @@ def test_info_lists_options_and_tags():
     assert zoo.info("stn", weights="rts_mnist5k") == registry.record("stn", "rts_mnist5k")
 
 
+def test_info_reads_the_card_beside_a_weights_file(tmp_path):
+    rec = registry.record("stn", "rts_mnist5k")
+    (tmp_path / rec["file"]).write_bytes(b"")
+    with pytest.raises(ValueError, match=r"has no card stn.rts_mnist5k.json beside it"):
+        zoo.info("stn", weights=str(tmp_path / rec["file"]))
+    (tmp_path / "stn.rts_mnist5k.json").write_text(json.dumps(rec))
+    assert zoo.info("stn", weights=str(tmp_path / rec["file"])) == rec
+    with pytest.raises(ValueError, match=r"is the card of model 'stn', not 'cnn'"):
+        zoo.info("cnn", weights=str(tmp_path / rec["file"]))
+
+
 def test_list_models_filters_by_pattern_and_weights():
     assert zoo.list_models("grid_lstm*") == ["grid_lstm", "grid_lstm_image", "grid_lstm_lm"]
     assert zoo.list_models("*", pretrained=True) == [n for n in zoo.list_models() if registry.records(n)]

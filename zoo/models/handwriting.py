@@ -62,12 +62,16 @@ class Handwriting(keras.Model):
         window: K, Gaussians of the soft window (10 in the paper).
         conditional: read the text through the window (section 5); False: section 4's unconditional
             network, the baseline.
+        input_noise: σ of Gaussian noise added in training to the offsets (Δx, Δy) the network reads,
+            x̃_t = x_t + (ε₁, ε₂, 0), ε ~ N(0, σ²), not to the points it predicts, so that it learns to go
+            on from points that are not exactly the data's, as its own samples are not (0: none; not
+            in the paper). Measured in docs/models/handwriting.md: not what makes lines readable.
     """
 
     input_dtypes = {"text": "int32"}  # read by `export.tflite`: the step's text ids
 
     def __init__(self, tokens=TOKENS, max_text_len=40, units=400, layers=3, components=20, window=10,
-                 conditional=True, **kwargs):
+                 conditional=True, input_noise=0.0, **kwargs):
         super().__init__(**kwargs)
         self.tokens = [str(t) for t in tokens]
         if (len(self.tokens) < 2 or self.tokens[0] != PAD or len(set(self.tokens)) != len(self.tokens)
@@ -79,6 +83,10 @@ class Handwriting(keras.Model):
             raise ValueError(f"max_text_len, units, layers, components and window must be positive; got "
                              f"{max_text_len}, {units}, {layers}, {components}, {window}")
         self.conditional = bool(conditional)
+        self.input_noise = float(input_noise)
+        if self.input_noise < 0:
+            raise ValueError(f"input_noise must be a standard deviation ≥ 0; got {input_noise}")
+        self.noise = keras.layers.GaussianNoise(self.input_noise, seed=0, name="input_noise") if self.input_noise else None
         self.lstms = [keras.layers.LSTM(self.units, return_sequences=True, name=f"lstm_{n + 1}")
                       for n in range(self.num_layers)]
         self.window = (SoftWindow(self.window_components, initial_step=WINDOW_STEP, name="window")
@@ -169,6 +177,8 @@ class Handwriting(keras.Model):
     def call(self, inputs, training=None):
         strokes, text = self.check_inputs(inputs)
         x = ops.concatenate([ops.zeros_like(strokes[:, :1]), strokes[:, :-1]], 1)  # the start point, x_1 … x_{T−1}
+        if self.noise is not None:
+            x = ops.concatenate([self.noise(x[..., :2], training=training), x[..., 2:]], -1)
         mask = ops.arange(ops.shape(strokes)[1])[None, :] < ops.expand_dims(self.lengths(strokes), 1)
         y_hat, phi = self.forward(x, text)
         out = {"nll": negative_log_likelihood(y_hat, strokes, mask), "points": ops.sum(ops.cast(mask, "float32"), 1),
@@ -317,4 +327,5 @@ class Handwriting(keras.Model):
             "components": self.components,
             "window": self.window_components,
             "conditional": self.conditional,
+            "input_noise": self.input_noise,
         }
