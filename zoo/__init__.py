@@ -41,7 +41,7 @@ def info(name, weights=None):
     "default"), that tag's whole card (data, training, metrics, export cells); with a path
     `X.weights.h5`, the card `X.json` that `zoo train` wrote beside it."""
     if weights is not None and _is_path(str(weights)):
-        card = Path(weights).with_name(Path(weights).name.removesuffix(".weights.h5") + ".json")
+        card = _beside(Path(weights), ".json")
         if not card.is_file():
             raise ValueError(f"{weights} has no card {card.name} beside it (`zoo train` writes one)")
         written = cards.Card.load(card).to_dict()
@@ -157,8 +157,7 @@ def _architecture(name, weights, options):
                 f"{name!r} does not fit {weights}; pass the options it was trained with")
     if _is_path(weights):
         path = Path(weights)
-        stem = path.name.removesuffix(".weights.h5")
-        card, recipe = path.with_name(f"{stem}.json"), path.with_name(f"{stem}.recipe.json")
+        card, recipe = _beside(path, ".json"), _beside(path, ".recipe.json")
         if card.is_file():
             return (registry.resolve_config(name, _config_in(card, name), options), lambda: path,
                     f"the options {sorted(options)} change the model so that {path} no longer fits (its card "
@@ -201,6 +200,11 @@ def _config_in(path, name):
         model = written.get("model") if isinstance(written, dict) else None
         raise ValueError(f"expected {path} to describe model {name!r} with a \"config\"; it describes {model!r}")
     return written["config"]
+
+
+def _beside(path, suffix):
+    """The file `zoo train` wrote beside weights `X.weights.h5`: `X` + suffix (".json": its card)."""
+    return path.with_name(path.name.removesuffix(".weights.h5") + suffix)
 
 
 def _is_path(weights):
